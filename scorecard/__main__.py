@@ -1,0 +1,5 @@
+"""`python -m scorecard` runs the command line."""
+
+from scorecard.cli import main
+
+raise SystemExit(main())
