@@ -11,7 +11,12 @@ from dataclasses import dataclass, fields, replace
 from typing import Final
 
 BAND_NAMES: Final = ("elite", "high", "medium", "low")
-BAND_SCORES: Final[Mapping[str, float]] = {"elite": 100.0, "high": 75.0, "medium": 50.0, "low": 25.0}
+BAND_SCORES: Final[Mapping[str, float]] = {
+    "elite": 100.0,
+    "high": 75.0,
+    "medium": 50.0,
+    "low": 25.0,
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,9 @@ PRESETS: Final[Mapping[str, Benchmarks]] = {
     ),
 }
 
-THRESHOLD_KEYS: Final[tuple[str, ...]] = tuple(f.name for f in fields(Benchmarks) if f.name != "name")
+THRESHOLD_KEYS: Final[tuple[str, ...]] = tuple(
+    f.name for f in fields(Benchmarks) if f.name != "name"
+)
 TRIPLE_KEYS: Final[frozenset[str]] = frozenset(
     f.name for f in fields(Benchmarks) if str(f.type).startswith("tuple")
 )

@@ -194,8 +194,10 @@ def _as_list(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         return value.split()
-    if isinstance(value, Sequence) or hasattr(value, "tolist"):
-        return [str(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, Sequence):
+        return [str(v) for v in value]
     return []
 
 

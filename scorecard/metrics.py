@@ -1,0 +1,572 @@
+"""Events -> per-team metrics, exactly as SPEC §2 defines them.
+
+Pure and vectorized: every step is a pandas operation over whole tables, keyed
+by a categorical ``team`` column, so a 200-team org with millions of events is
+computed in seconds. No I/O happens here; callers hand in frames and get frames.
+
+The work splits in two:
+- :func:`prepare` does the window-independent joins once (team attribution,
+  unknown strategies resolved from rollout samples, each change's deployment,
+  each incident's attributed deployment);
+- :func:`window_metrics` computes every §2 metric for one ``[start, end)``
+  window from the prepared tables, so the current window, the previous one and
+  the weekly series all share one definition.
+
+Conventions (decided where the spec is silent; see docs/metrics.md):
+- an event happens "by" a time ``t`` when its timestamp is ``< t``, except
+  coverage samples, which count "at or before" (SPEC wording);
+- a count is empty (NaN) only when the team has no events of that kind at all;
+  otherwise a window without any is a real 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from scorecard.model import EVENT_KINDS, UNASSIGNED, EventKind, empty_frame
+
+METRIC_COLUMNS: Final[tuple[str, ...]] = (
+    "deploys",
+    "deploys_per_day",
+    "deploy_days_per_week_p50",
+    "velocity_trend",
+    "lead_time_p50_hours",
+    "lead_time_p90_hours",
+    "coverage_pct",
+    "coverage_delta_pts",
+    "canary_share",
+    "ci_success_rate",
+    "ci_duration_p50_minutes",
+    "change_failure_rate",
+    "recovery_time_p50_hours",
+    "incidents",
+    "incidents_sev1_2",
+    "incidents_open",
+    "rework_rate",
+)
+
+PRESSURE_METRICS: Final = (
+    "deploys",
+    "deploys_per_day",
+    "deploy_days_per_week_p50",
+    "velocity_trend",
+    "lead_time_p50_hours",
+    "lead_time_p90_hours",
+)
+RIGOR_METRICS: Final = (
+    "coverage_pct",
+    "coverage_delta_pts",
+    "canary_share",
+    "ci_success_rate",
+    "ci_duration_p50_minutes",
+)
+STABILITY_METRICS: Final = (
+    "change_failure_rate",
+    "recovery_time_p50_hours",
+    "incidents",
+    "incidents_sev1_2",
+    "incidents_open",
+    "rework_rate",
+)
+
+SAFE_STRATEGIES: Final = ("canary", "blue_green")
+HOUR: Final = pd.Timedelta(hours=1)
+DAY: Final = pd.Timedelta(days=1)
+WEEK: Final = pd.Timedelta(days=7)
+
+Frames = Mapping[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class TeamMap:
+    """How events find their team: configured names plus repo and service owners."""
+
+    teams: tuple[str, ...]
+    repo_owner: Mapping[str, str] = field(default_factory=dict)
+    service_owner: Mapping[str, str] = field(default_factory=dict)
+    service_aliases: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def categories(self) -> list[str]:
+        return [*self.teams, UNASSIGNED] if UNASSIGNED not in self.teams else list(self.teams)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Window-independent tables, joined once."""
+
+    deployments: pd.DataFrame
+    changes: pd.DataFrame
+    ci_runs: pd.DataFrame
+    coverage: pd.DataFrame
+    incidents: pd.DataFrame
+    teams: pd.CategoricalDtype
+    has: Mapping[str, pd.Series]
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+def assign_teams(frames: Frames, team_map: TeamMap) -> dict[str, pd.DataFrame]:
+    """Every event's team: its own when configured, else its repo's, else its service's.
+
+    Anything left over is ``unassigned``, which is kept and shown, never dropped.
+    Incident services are first translated through ``service_aliases`` so that
+    vendor names match deployment services.
+    """
+    dtype = pd.CategoricalDtype(team_map.categories)
+    known = set(team_map.teams)
+    out: dict[str, pd.DataFrame] = {}
+    for kind in EVENT_KINDS:
+        frame = frames.get(kind)
+        frame = empty_frame(kind) if frame is None else frame.copy()
+        if "service" in frame.columns and team_map.service_aliases:
+            frame["service"] = _aliased(frame["service"], team_map.service_aliases)
+        team = frame["team"].astype(object).where(frame["team"].astype(object).isin(known))
+        if "repo" in frame.columns and team_map.repo_owner:
+            team = team.fillna(_mapped(frame["repo"], team_map.repo_owner))
+        if "service" in frame.columns and team_map.service_owner:
+            team = team.fillna(_mapped(frame["service"], team_map.service_owner))
+        frame["team"] = team.fillna(UNASSIGNED).astype(dtype)
+        out[kind] = frame
+    return out
+
+
+def _mapped(column: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+    return column.astype(object).map(mapping)
+
+
+def _aliased(column: pd.Series, aliases: Mapping[str, str]) -> pd.Series:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = [aliases.get(c, c) for c in column.cat.categories]
+        if len(set(categories)) == len(categories):
+            return column.cat.rename_categories(categories)
+    return column.astype(object).map(lambda v: aliases.get(v, v)).astype("category")
+
+
+# --------------------------------------------------------------------------- prepare
+
+
+def prepare(
+    frames: Frames,
+    team_map: TeamMap,
+    *,
+    production_environments: Sequence[str] = ("production", "prod", "live"),
+    incident_link_hours: float = 24.0,
+) -> Prepared:
+    """Attribute teams and do every join that does not depend on the window."""
+    tables = assign_teams(frames, team_map)
+    dtype = pd.CategoricalDtype(team_map.categories)
+    deployments = _prepared_deployments(
+        tables["deployments"], tables["rollouts"], production_environments
+    )
+    good = deployments[deployments["is_prod"] & (deployments["status"] == "success")]
+    good = good[good["finished_at"].notna()]
+    changes = _prepared_changes(tables["changes"], good)
+    incidents = _prepared_incidents(tables["incidents"], deployments, good, incident_link_hours)
+    ci = tables["ci_runs"]
+    ci = ci.assign(
+        t=ci["finished_at"].fillna(ci["started_at"]),
+        minutes=(ci["finished_at"] - ci["started_at"]).dt.total_seconds() / 60,
+    )
+    coverage = tables["coverage"].sort_values("measured_at", kind="stable")
+    has: dict[str, pd.Series] = {
+        kind: tables[kind]["team"].value_counts(sort=False).reindex(dtype.categories).fillna(0) > 0
+        for kind in EVENT_KINDS
+    }
+    return Prepared(
+        deployments=deployments,
+        changes=changes,
+        ci_runs=ci,
+        coverage=coverage,
+        incidents=incidents,
+        teams=dtype,
+        has=has,
+    )
+
+
+def _prepared_deployments(
+    deployments: pd.DataFrame, rollouts: pd.DataFrame, production: Sequence[str]
+) -> pd.DataFrame:
+    prod_names = {p.lower() for p in production}
+    env = deployments["environment"].astype(object).str.lower()
+    out = deployments.assign(
+        t=deployments["finished_at"].fillna(deployments["started_at"]),
+        is_prod=env.isin(prod_names).fillna(False).astype(bool),
+    )
+    out["resolved_strategy"] = _resolved_strategy(out, rollouts)
+    out["safe"] = out["resolved_strategy"].isin(SAFE_STRATEGIES)
+    return out
+
+
+def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.Series:
+    """A deploy's strategy, with `unknown` taken from its service's latest rollout sample."""
+    strategy = deployments["strategy"].astype(object).fillna("unknown")
+    unknown = (strategy == "unknown") & deployments["service"].notna() & deployments["t"].notna()
+    samples = rollouts[rollouts["service"].notna() & rollouts["at"].notna()]
+    if not unknown.any() or samples.empty:
+        return strategy
+    left = pd.DataFrame(
+        {
+            "row": np.flatnonzero(unknown.to_numpy()),
+            "service": deployments.loc[unknown, "service"].astype(object).to_numpy(),
+            "t": deployments.loc[unknown, "t"].to_numpy(),
+        }
+    ).sort_values("t", kind="stable")
+    right = pd.DataFrame(
+        {
+            "service": samples["service"].astype(object).to_numpy(),
+            "t": samples["at"].to_numpy(),
+            "sampled": samples["strategy"].astype(object).to_numpy(),
+        }
+    ).sort_values("t", kind="stable")
+    joined = pd.merge_asof(left, right, on="t", by="service", direction="backward")
+    resolved = strategy.to_numpy(copy=True)
+    found = joined["sampled"].notna().to_numpy()
+    resolved[joined["row"].to_numpy()[found]] = joined["sampled"].to_numpy()[found]
+    return pd.Series(resolved, index=deployments.index, dtype=object)
+
+
+def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame:
+    """Each change with the finish time of the deployment that shipped it."""
+    finished_by_id = pd.Series(good["finished_at"].to_numpy(), index=good["id"].astype(object))
+    finished_by_id = finished_by_id[~finished_by_id.index.duplicated(keep="last")]
+    shipped = changes["deployment_id"].map(finished_by_id)
+    fallback = changes["deployment_id"].isna() | shipped.isna()
+    fallback &= changes["merged_at"].notna() & changes["repo"].notna()
+    if fallback.any() and not good.empty:
+        left = pd.DataFrame(
+            {
+                "row": np.flatnonzero(fallback.to_numpy()),
+                "repo": changes.loc[fallback, "repo"].astype(object).to_numpy(),
+                "t": changes.loc[fallback, "merged_at"].to_numpy(),
+            }
+        ).sort_values("t", kind="stable")
+        candidates = good[good["repo"].notna()]
+        right = pd.DataFrame(
+            {
+                "repo": candidates["repo"].astype(object).to_numpy(),
+                "t": candidates["finished_at"].to_numpy(),
+                "deployed": candidates["finished_at"].to_numpy(),
+            }
+        ).sort_values("t", kind="stable")
+        joined = pd.merge_asof(left, right, on="t", by="repo", direction="forward")
+        values = shipped.to_numpy(copy=True)
+        values[joined["row"].to_numpy()] = joined["deployed"].to_numpy()
+        shipped = pd.Series(values, index=changes.index).astype("datetime64[us, UTC]")
+    lead = (shipped - changes["first_commit_at"]).dt.total_seconds() / 3600
+    return changes.assign(deployed_at=shipped, lead_hours=lead.where(lead >= 0))
+
+
+def _prepared_incidents(
+    incidents: pd.DataFrame, deployments: pd.DataFrame, good: pd.DataFrame, link_hours: float
+) -> pd.DataFrame:
+    """Each incident with its attributed deployment and the rule that linked it."""
+    known_ids = set(deployments["id"].astype(object))
+    explicit = incidents["deployment_id"].notna() & incidents["deployment_id"].isin(known_ids)
+    attributed = incidents["deployment_id"].where(explicit).astype(object)
+    rule = pd.Series([None] * len(incidents), index=incidents.index, dtype=object)
+    rule[explicit] = "explicit"
+    if not good.empty and (~explicit).any():
+        tolerance = pd.Timedelta(hours=link_hours)
+        for key in ("service", "team"):
+            pending = attributed.isna() & incidents["created_at"].notna()
+            if key == "service":
+                pending &= incidents["service"].notna()
+            else:
+                pending &= incidents["service"].isna()
+            if not pending.any():
+                continue
+            left = pd.DataFrame(
+                {
+                    "row": np.flatnonzero(pending.to_numpy()),
+                    key: incidents.loc[pending, key].astype(object).to_numpy(),
+                    "t": incidents.loc[pending, "created_at"].to_numpy(),
+                }
+            ).sort_values("t", kind="stable")
+            candidates = good[good[key].notna()]
+            right = pd.DataFrame(
+                {
+                    key: candidates[key].astype(object).to_numpy(),
+                    "t": candidates["finished_at"].to_numpy(),
+                    "deploy": candidates["id"].astype(object).to_numpy(),
+                }
+            ).sort_values("t", kind="stable")
+            joined = pd.merge_asof(
+                left, right, on="t", by=key, direction="backward", tolerance=tolerance
+            )
+            hit = joined["deploy"].notna().to_numpy()
+            rows = incidents.index[joined["row"].to_numpy()[hit]]
+            attributed.loc[rows] = joined["deploy"].to_numpy()[hit]
+            rule.loc[rows] = "time"
+    duration = (incidents["resolved_at"] - incidents["created_at"]).dt.total_seconds() / 3600
+    return incidents.assign(
+        attributed_deployment=attributed, link_rule=rule, duration_hours=duration
+    )
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def window_metrics(prep: Prepared, start: datetime, end: datetime) -> pd.DataFrame:
+    """Every §2 metric for ``[start, end)``, one row per team (trends left empty)."""
+    start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
+    days = (end_ts - start_ts) / DAY
+    teams = prep.teams.categories
+    out = pd.DataFrame(index=pd.CategoricalIndex(teams, dtype=prep.teams, name="team"))
+
+    dep = prep.deployments
+    in_window = dep["t"].ge(start_ts) & dep["t"].lt(end_ts) & dep["is_prod"]
+    window = dep.loc[in_window, ["team", "status", "safe", "is_rollback", "id", "t"]]
+    success = window[window["status"] == "success"]
+    decided = window[window["status"].isin(("success", "failure"))]
+    has_deploys = _as_index(prep.has["deployments"], out)
+
+    deploys = _count(success, out).where(has_deploys)
+    out["deploys"] = deploys
+    out["deploys_per_day"] = deploys / days
+    out["deploy_days_per_week_p50"] = _deploy_days_p50(success, start_ts, end_ts, out).where(
+        has_deploys
+    )
+    out["velocity_trend"] = np.nan
+
+    changes = prep.changes
+    shipped = changes["deployed_at"].ge(start_ts) & changes["deployed_at"].lt(end_ts)
+    lead = changes.loc[shipped & changes["lead_hours"].notna(), ["team", "lead_hours"]]
+    grouped = lead.groupby("team", observed=False)["lead_hours"]
+    out["lead_time_p50_hours"] = grouped.quantile(0.5).reindex(teams).to_numpy()
+    out["lead_time_p90_hours"] = grouped.quantile(0.9).reindex(teams).to_numpy()
+
+    out["coverage_pct"] = coverage_at(prep, end_ts, inclusive=True).reindex(teams).to_numpy()
+    out["coverage_delta_pts"] = np.nan
+    out["canary_share"] = _mean(success, "safe", out)
+
+    ci = prep.ci_runs
+    ci_mask = (
+        ci["is_default_branch"]
+        & ci["t"].ge(start_ts)
+        & ci["t"].lt(end_ts)
+        & ci["conclusion"].isin(("success", "failure"))
+    )
+    runs = ci.loc[ci_mask, ["team", "conclusion", "minutes"]]
+    runs = runs.assign(ok=runs["conclusion"] == "success")
+    out["ci_success_rate"] = _mean(runs, "ok", out)
+    durations = runs.loc[runs["minutes"].notna(), ["team", "minutes"]]
+    out["ci_duration_p50_minutes"] = (
+        durations.groupby("team", observed=False)["minutes"].median().reindex(teams).to_numpy()
+    )
+
+    inc = prep.incidents
+    known = inc[inc["created_at"].lt(end_ts)]
+    hit_ids = set(known["attributed_deployment"].dropna())
+    failed = decided.assign(
+        failed=(decided["status"] == "failure")
+        | ((decided["status"] == "success") & decided["id"].isin(hit_ids))
+    )
+    out["change_failure_rate"] = _mean(failed, "failed", out)
+
+    created = known[known["created_at"].ge(start_ts)]
+    resolved = created["resolved_at"].notna() & created["resolved_at"].lt(end_ts)
+    has_incidents = _as_index(prep.has["incidents"], out)
+    recovery = created.loc[resolved, ["team", "duration_hours"]]
+    out["recovery_time_p50_hours"] = (
+        recovery.groupby("team", observed=False)["duration_hours"]
+        .median()
+        .reindex(teams)
+        .to_numpy()
+    )
+    out["incidents"] = _count(created, out).where(has_incidents)
+    severe = created[created["severity"].isin(("sev1", "sev2"))]
+    out["incidents_sev1_2"] = _count(severe, out).where(has_incidents)
+    out["incidents_open"] = _count(created[~resolved], out).where(has_incidents)
+    out["rework_rate"] = _mean(decided, "is_rollback", out)
+    return out[list(METRIC_COLUMNS)]
+
+
+def _teams(out: pd.DataFrame) -> pd.Index:
+    index = out.index
+    assert isinstance(index, pd.CategoricalIndex)
+    return index.categories
+
+
+def _as_index(flags: pd.Series, out: pd.DataFrame) -> pd.Series:
+    return pd.Series(flags.reindex(_teams(out)).to_numpy(), index=out.index).astype(bool)
+
+
+def _count(frame: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
+    counts = frame.groupby("team", observed=False).size()
+    return pd.Series(
+        counts.reindex(_teams(out)).fillna(0).astype(float).to_numpy(), index=out.index
+    )
+
+
+def _mean(frame: pd.DataFrame, column: str, out: pd.DataFrame) -> np.ndarray[Any, Any]:
+    values = frame[["team", column]].astype({column: float})
+    means = values.groupby("team", observed=False)[column].mean()
+    return means.reindex(_teams(out)).to_numpy(dtype=float)
+
+
+def _deploy_days_p50(
+    success: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, out: pd.DataFrame
+) -> pd.Series:
+    """Median, over the 7-day periods ending at ``end``, of distinct deploy dates."""
+    periods = int((end - start) // WEEK)
+    if periods == 0:
+        return pd.Series(np.nan, index=out.index)
+    first = end - periods * WEEK
+    recent = success[success["t"].ge(first)]
+    frame = pd.DataFrame(
+        {
+            "team": recent["team"],
+            "period": ((end - recent["t"]).dt.total_seconds() // WEEK.total_seconds()).astype(
+                "int64"
+            ),
+            "date": recent["t"].dt.floor("D"),
+        }
+    ).drop_duplicates()
+    counts = frame.groupby(["team", "period"], observed=False).size().unstack(fill_value=0)
+    counts = counts.reindex(index=_teams(out), columns=range(periods), fill_value=0)
+    return pd.Series(counts.median(axis=1).to_numpy(dtype=float), index=out.index)
+
+
+def coverage_at(prep: Prepared, when: pd.Timestamp, *, inclusive: bool = True) -> pd.Series:
+    """Team coverage: mean over its repos of each repo's latest sample at or before ``when``."""
+    cov = prep.coverage
+    mask = cov["measured_at"].le(when) if inclusive else cov["measured_at"].lt(when)
+    latest = cov.loc[mask, ["team", "repo", "line_coverage"]].drop_duplicates(
+        ["team", "repo"], keep="last"
+    )
+    return latest.groupby("team", observed=False)["line_coverage"].mean()
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class TeamMetrics:
+    """The current window, the previous one, and the 12-week series."""
+
+    current: pd.DataFrame
+    previous: pd.DataFrame
+    weekly_deploys: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def team_metrics(prep: Prepared, as_of: datetime, window_days: int) -> TeamMetrics:
+    """Current-window metrics with trends against the previous window of the same length."""
+    end = pd.Timestamp(as_of)
+    start = end - pd.Timedelta(days=window_days)
+    current = window_metrics(prep, start, end)
+    previous = window_metrics(prep, start - pd.Timedelta(days=window_days), start)
+    prev_deploys = previous["deploys"].where(previous["deploys"] > 0)
+    current["velocity_trend"] = current["deploys"] / prev_deploys - 1
+    current["coverage_delta_pts"] = current["coverage_pct"] - previous["coverage_pct"]
+    previous["coverage_delta_pts"] = np.nan
+    return TeamMetrics(
+        current=current,
+        previous=previous,
+        weekly_deploys=weekly_deploys(prep, end),
+        start=start,
+        end=end,
+    )
+
+
+def iso_week_starts(as_of: datetime, weeks: int = 12) -> list[pd.Timestamp]:
+    """Mondays (00:00 UTC) of the last ``weeks`` ISO weeks, the one holding ``as_of`` last."""
+    end = pd.Timestamp(as_of)
+    monday = (end - pd.Timedelta(days=end.weekday())).floor("D")
+    return [monday - WEEK * k for k in range(weeks - 1, -1, -1)]
+
+
+def weekly_deploys(prep: Prepared, as_of: datetime, weeks: int = 12) -> pd.DataFrame:
+    """Successful production deploys per team per ISO week (columns: week starts)."""
+    starts = iso_week_starts(as_of, weeks)
+    end = pd.Timestamp(as_of)
+    dep = prep.deployments
+    mask = dep["is_prod"] & (dep["status"] == "success") & dep["t"].ge(starts[0]) & dep["t"].lt(end)
+    recent = dep.loc[mask, ["team", "t"]]
+    week = ((recent["t"] - starts[0]).dt.total_seconds() // WEEK.total_seconds()).astype("int64")
+    counts = (
+        pd.DataFrame({"team": recent["team"], "week": week})
+        .groupby(["team", "week"], observed=False)
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=prep.teams.categories, columns=range(weeks), fill_value=0)
+    )
+    counts.columns = pd.DatetimeIndex(starts)
+    counts.index.name = "team"
+    return counts
+
+
+def weekly_metrics(prep: Prepared, as_of: datetime, weeks: int = 12) -> pd.DataFrame:
+    """Long format: one row per team and ISO week, the §2 metrics over that week."""
+    end = pd.Timestamp(as_of)
+    parts = []
+    for monday in iso_week_starts(end, weeks):
+        week_end = min(monday + WEEK, end)
+        frame = window_metrics(prep, monday, week_end)
+        frame = frame.drop(columns=["velocity_trend", "coverage_delta_pts"])
+        frame.insert(0, "week_end", week_end)
+        frame.insert(0, "week_start", monday)
+        parts.append(frame.reset_index())
+    return pd.concat(parts, ignore_index=True)
+
+
+def incident_rows(prep: Prepared, start: datetime, end: datetime) -> pd.DataFrame:
+    """Incidents created in ``[start, end)`` with their attribution."""
+    inc = prep.incidents
+    mask = inc["created_at"].ge(pd.Timestamp(start)) & inc["created_at"].lt(pd.Timestamp(end))
+    return inc.loc[mask].sort_values(["team", "created_at"], kind="stable")
+
+
+def deployment_rows(prep: Prepared, start: datetime, end: datetime) -> pd.DataFrame:
+    """Production deployments in ``[start, end)`` with resolved strategy and incident counts."""
+    dep = prep.deployments
+    mask = dep["is_prod"] & dep["t"].ge(pd.Timestamp(start)) & dep["t"].lt(pd.Timestamp(end))
+    rows = dep.loc[mask]
+    known = prep.incidents[prep.incidents["created_at"].lt(pd.Timestamp(end))]
+    counts = known["attributed_deployment"].value_counts()
+    attributed = rows["id"].map(counts).fillna(0).astype("int64")
+    return rows.assign(incidents=attributed).sort_values(["team", "t"], kind="stable")
+
+
+def team_map_from(
+    teams: Iterable[Any], service_aliases: Mapping[str, str] | None = None
+) -> TeamMap:
+    """A TeamMap from config team objects (anything with name, repos, services)."""
+    names: list[str] = []
+    repos: dict[str, str] = {}
+    services: dict[str, str] = {}
+    for team in teams:
+        names.append(team.name)
+        for repo in team.repos:
+            repos[repo] = team.name
+        for service in team.services:
+            services[service] = team.name
+    return TeamMap(tuple(names), repos, services, dict(service_aliases or {}))
+
+
+__all__ = [
+    "METRIC_COLUMNS",
+    "EventKind",
+    "Prepared",
+    "TeamMap",
+    "TeamMetrics",
+    "assign_teams",
+    "coverage_at",
+    "deployment_rows",
+    "incident_rows",
+    "prepare",
+    "team_map_from",
+    "team_metrics",
+    "weekly_deploys",
+    "weekly_metrics",
+    "window_metrics",
+]

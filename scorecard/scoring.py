@@ -1,0 +1,517 @@
+"""Bands, scores, flags and their plain-language reasons (SPEC §3).
+
+Pure: metrics in, a scored table out. The arithmetic is vectorized; only the
+reasons (a few strings per team) are built per row, because they are prose.
+Every number a lead sees comes with the sentence that explains it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from scorecard.bands import BAND_SCORES, Benchmarks
+from scorecard.metrics import (
+    METRIC_COLUMNS,
+    PRESSURE_METRICS,
+    RIGOR_METRICS,
+    STABILITY_METRICS,
+    Prepared,
+    TeamMetrics,
+    team_metrics,
+)
+from scorecard.model import UNASSIGNED
+
+SCORE_COLUMNS: Final = ("pressure", "rigor", "stability", "gap", "grade")
+BAND_COLUMNS: Final = (
+    "deploy_frequency_band",
+    "lead_time_band",
+    "change_failure_rate_band",
+    "recovery_band",
+    "coverage_band",
+    "canary_band",
+    "ci_band",
+)
+SUMMARY_COLUMNS: Final = (
+    "team",
+    "window_start",
+    "window_end",
+    *METRIC_COLUMNS,
+    *SCORE_COLUMNS,
+    "flags",
+    "reasons",
+)
+FLAG_ORDER: Final = ("outpacing", "unstable", "eroding", "stale", "no-data")
+GRADES: Final = ((85.0, "A"), (70.0, "B"), (55.0, "C"), (40.0, "D"))
+EPS: Final = 1e-9
+
+
+# --------------------------------------------------------------------------- bands
+
+
+def band_at_least(values: pd.Series, thresholds: tuple[float, float, float]) -> pd.Series:
+    """elite/high/medium/low for metrics where higher is better (value ≥ threshold)."""
+    return _banded(values, [values >= t - EPS for t in thresholds])
+
+
+def band_under(values: pd.Series, thresholds: tuple[float, float, float]) -> pd.Series:
+    """Bands for durations where lower is better (value < threshold)."""
+    return _banded(values, [values < t for t in thresholds])
+
+
+def band_at_most(values: pd.Series, thresholds: tuple[float, float, float]) -> pd.Series:
+    """Bands for rates where lower is better (value ≤ threshold)."""
+    return _banded(values, [values <= t + EPS for t in thresholds])
+
+
+def _banded(values: pd.Series, conditions: list[pd.Series]) -> pd.Series:
+    chosen = np.select(conditions, ["elite", "high", "medium"], default="low")
+    return pd.Series(chosen, index=values.index, dtype=object).where(values.notna())
+
+
+def deploy_frequency_band(metrics: pd.DataFrame, bench: Benchmarks, window_days: int) -> pd.Series:
+    """SPEC §2: elite/high by median deploy days per week, medium by deploy count."""
+    days = metrics["deploy_days_per_week_p50"]
+    deploys = metrics["deploys"]
+    chosen = np.select(
+        [
+            days >= bench.deploy_days_per_week_elite - EPS,
+            days >= bench.deploy_days_per_week_high - EPS,
+            deploys >= window_days / bench.deploys_medium_per_days - EPS,
+        ],
+        ["elite", "high", "medium"],
+        default="low",
+    )
+    return pd.Series(chosen, index=metrics.index, dtype=object).where(deploys.notna())
+
+
+def bands(metrics: pd.DataFrame, bench: Benchmarks, window_days: int) -> pd.DataFrame:
+    """Every band of SPEC §2 for each team (None where the metric is empty)."""
+    return pd.DataFrame(
+        {
+            "deploy_frequency_band": deploy_frequency_band(metrics, bench, window_days),
+            "lead_time_band": band_under(
+                metrics["lead_time_p50_hours"], bench.lead_time_hours_under
+            ),
+            "change_failure_rate_band": band_at_most(
+                metrics["change_failure_rate"], bench.change_failure_rate_max
+            ),
+            "recovery_band": band_under(
+                metrics["recovery_time_p50_hours"], bench.recovery_hours_under
+            ),
+            "coverage_band": band_at_least(metrics["coverage_pct"], bench.coverage_min),
+            "canary_band": band_at_least(metrics["canary_share"], bench.canary_share_min),
+            "ci_band": band_at_least(metrics["ci_success_rate"], bench.ci_success_min),
+        },
+        index=metrics.index,
+    )
+
+
+def band_score(band: pd.Series) -> pd.Series:
+    """elite 100, high 75, medium 50, low 25; empty stays empty."""
+    return band.map(BAND_SCORES).astype(float)
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def declines(current: pd.DataFrame, previous: pd.DataFrame, bench: Benchmarks) -> pd.DataFrame:
+    """Which rigor metrics declined materially (coverage vs window start, others vs before)."""
+    canary_drop = previous["canary_share"] - current["canary_share"]
+    ci_drop = previous["ci_success_rate"] - current["ci_success_rate"]
+    return pd.DataFrame(
+        {
+            "coverage": (current["coverage_delta_pts"] <= -bench.coverage_decline_pts + EPS),
+            "canary": canary_drop >= bench.canary_decline - EPS,
+            "ci": ci_drop >= bench.ci_success_decline - EPS,
+        },
+        index=current.index,
+    ).fillna(False)
+
+
+def scores(
+    current: pd.DataFrame, previous: pd.DataFrame, bench: Benchmarks, window_days: int
+) -> pd.DataFrame:
+    """Bands, pressure, rigor, stability, gap and grade per team."""
+    banded = bands(current, bench, window_days)
+    trend = current["velocity_trend"]
+    trend_points = (trend * bench.trend_weight).clip(-bench.trend_cap, bench.trend_cap).fillna(0)
+    pressure = (band_score(banded["deploy_frequency_band"]) + trend_points).clip(0, 100)
+
+    declined = declines(current, previous, bench)
+    rigor_parts = pd.DataFrame(
+        {
+            "coverage": band_score(banded["coverage_band"]),
+            "canary": band_score(banded["canary_band"]),
+            "ci": band_score(banded["ci_band"]),
+        }
+    )
+    weights = pd.Series(
+        {"coverage": bench.weight_coverage, "canary": bench.weight_canary, "ci": bench.weight_ci}
+    )
+    present = rigor_parts.notna()
+    weight_sum = present.mul(weights, axis=1).sum(axis=1)
+    weighted = rigor_parts.fillna(0).mul(weights, axis=1).sum(axis=1)
+    rigor_mean = (weighted / weight_sum).where(weight_sum > 0)
+    rigor = (rigor_mean - bench.decline_penalty * declined.sum(axis=1)).clip(lower=0)
+
+    stability = pd.DataFrame(
+        {
+            "lead": band_score(banded["lead_time_band"]),
+            "cfr": band_score(banded["change_failure_rate_band"]),
+            "recovery": band_score(banded["recovery_band"]),
+        }
+    ).mean(axis=1, skipna=True)
+    overall = pd.concat([rigor, stability], axis=1).mean(axis=1, skipna=True)
+    out = banded.assign(
+        pressure=pressure,
+        rigor=rigor,
+        stability=stability,
+        gap=pressure - rigor,
+        grade=grade_of(overall),
+        declined_coverage=declined["coverage"],
+        declined_canary=declined["canary"],
+        declined_ci=declined["ci"],
+    )
+    return out
+
+
+def grade_of(values: pd.Series) -> pd.Series:
+    """A ≥ 85, B ≥ 70, C ≥ 55, D ≥ 40, else F; empty when there is nothing to grade."""
+    chosen = np.select(
+        [values >= cut - EPS for cut, _ in GRADES], [g for _, g in GRADES], default="F"
+    )
+    return pd.Series(chosen, index=values.index, dtype=object).where(values.notna())
+
+
+# --------------------------------------------------------------------------- flags and reasons
+
+
+@dataclass(frozen=True)
+class Context:
+    """What reasons need besides the numbers."""
+
+    window_days: int
+    bench: Benchmarks
+    stale: Mapping[str, str]
+
+
+def flags_and_reasons(
+    current: pd.DataFrame, previous: pd.DataFrame, scored: pd.DataFrame, ctx: Context
+) -> tuple[pd.Series, pd.Series]:
+    """Flags (list per team, in FLAG_ORDER) and reasons (list of sentences per team)."""
+    bench = ctx.bench
+    any_decline = scored[["declined_coverage", "declined_canary", "declined_ci"]].any(axis=1)
+    trend = current["velocity_trend"]
+    outpacing = (scored["gap"] >= bench.gap_outpacing - EPS) | (
+        (trend >= bench.trend_outpacing - EPS) & any_decline
+    )
+    unstable = (scored["change_failure_rate_band"] == "low") | (scored["recovery_band"] == "low")
+    groups = [PRESSURE_METRICS, RIGOR_METRICS, STABILITY_METRICS]
+    no_data = pd.concat([current[list(g)].isna().all(axis=1) for g in groups], axis=1).all(axis=1)
+    stale = pd.Series([str(t) in ctx.stale for t in current.index], index=current.index)
+    table = pd.DataFrame(
+        {
+            "outpacing": outpacing.fillna(False),
+            "unstable": unstable.fillna(False),
+            "eroding": any_decline,
+            "stale": stale,
+            "no-data": no_data,
+        }
+    )
+    flags: list[list[str]] = []
+    reasons: list[list[str]] = []
+    for team in current.index:
+        row_flags = [f for f in FLAG_ORDER if bool(table.at[team, f])]
+        flags.append(row_flags)
+        reasons.append(
+            _reasons(
+                str(team),
+                row_flags,
+                current.loc[team],
+                previous.loc[team],
+                scored.loc[team],
+                ctx,
+            )
+        )
+    return (
+        pd.Series(flags, index=current.index, dtype=object),
+        pd.Series(reasons, index=current.index, dtype=object),
+    )
+
+
+def _reasons(
+    team: str,
+    flags: list[str],
+    cur: pd.Series,
+    prev: pd.Series,
+    sc: pd.Series,
+    ctx: Context,
+) -> list[str]:
+    bench = ctx.bench
+    days = ctx.window_days
+    out: list[str] = []
+    falls = _declines_text(cur, prev, sc)
+    if "outpacing" in flags:
+        trend = cur["velocity_trend"]
+        if _has(trend) and trend >= bench.trend_outpacing - EPS and falls:
+            out.append(f"deploys {pct_change(trend)} vs previous {days} days while {falls[0]}")
+        if _has(sc["gap"]) and sc["gap"] >= bench.gap_outpacing - EPS:
+            out.append(
+                f"pressure {num(sc['pressure'])} vs rigor {num(sc['rigor'])}: "
+                f"gap {num(sc['gap'])} (outpacing from {num(bench.gap_outpacing)})"
+            )
+    if "unstable" in flags:
+        if sc["change_failure_rate_band"] == "low":
+            out.append(
+                f"change failure rate {percent(cur['change_failure_rate'])} "
+                f"(low: above {percent(bench.change_failure_rate_max[2])})"
+            )
+        if sc["recovery_band"] == "low":
+            out.append(
+                f"median recovery {hours(cur['recovery_time_p50_hours'])} "
+                f"(low: {hours(bench.recovery_hours_under[2])} or more)"
+            )
+    if "eroding" in flags:
+        out.extend(f"eroding: {text}" for text in falls)
+    if "stale" in flags:
+        out.append(f"stale data: {ctx.stale[team]}")
+    if "no-data" in flags:
+        out.append("no data: no deployments, changes, CI runs, coverage or incidents yet")
+    out.extend(_score_reasons(cur, sc, ctx))
+    return out
+
+
+def _declines_text(cur: pd.Series, prev: pd.Series, sc: pd.Series) -> list[str]:
+    texts = []
+    if sc["declined_canary"]:
+        texts.append(
+            f"canary share fell {percent(prev['canary_share'])} → {percent(cur['canary_share'])}"
+        )
+    if sc["declined_coverage"]:
+        start = cur["coverage_pct"] - cur["coverage_delta_pts"]
+        texts.append(
+            f"coverage fell {num(start, 1)}% → {num(cur['coverage_pct'], 1)}% "
+            f"({num(cur['coverage_delta_pts'], 1)} pts)"
+        )
+    if sc["declined_ci"]:
+        texts.append(
+            f"CI success fell {percent(prev['ci_success_rate'])} → "
+            f"{percent(cur['ci_success_rate'])}"
+        )
+    return texts
+
+
+def _score_reasons(cur: pd.Series, sc: pd.Series, ctx: Context) -> list[str]:
+    out = []
+    if _has(sc["pressure"]):
+        detail = (
+            f"deploys on a median {num(cur['deploy_days_per_week_p50'], 1)} days a week, "
+            f"{num(cur['deploys'])} in {ctx.window_days} days ({sc['deploy_frequency_band']})"
+            if _has(cur["deploy_days_per_week_p50"])
+            else f"{num(cur['deploys'])} deploys in {ctx.window_days} days "
+            f"({sc['deploy_frequency_band']})"
+        )
+        trend = cur["velocity_trend"]
+        if _has(trend):
+            detail += f", {pct_change(trend)} vs previous {ctx.window_days} days"
+        out.append(f"pressure {num(sc['pressure'])}: {detail}")
+    if _has(sc["rigor"]):
+        parts = [
+            f"coverage {num(cur['coverage_pct'], 1)}% ({sc['coverage_band']})"
+            if _has(cur["coverage_pct"])
+            else "",
+            f"canary share {percent(cur['canary_share'])} ({sc['canary_band']})"
+            if _has(cur["canary_share"])
+            else "",
+            f"CI success {percent(cur['ci_success_rate'])} ({sc['ci_band']})"
+            if _has(cur["ci_success_rate"])
+            else "",
+        ]
+        declined = (
+            int(sc["declined_coverage"]) + int(sc["declined_canary"]) + int(sc["declined_ci"])
+        )
+        penalty = (
+            f", −{num(ctx.bench.decline_penalty * declined)} for {declined} declining "
+            f"metric{'s' if declined > 1 else ''}"
+            if declined
+            else ""
+        )
+        out.append(f"rigor {num(sc['rigor'])}: " + ", ".join(p for p in parts if p) + penalty)
+    if _has(sc["stability"]):
+        parts = [
+            f"lead time p50 {hours(cur['lead_time_p50_hours'])} ({sc['lead_time_band']})"
+            if _has(cur["lead_time_p50_hours"])
+            else "",
+            f"change failure rate {percent(cur['change_failure_rate'])} "
+            f"({sc['change_failure_rate_band']})"
+            if _has(cur["change_failure_rate"])
+            else "",
+            f"recovery p50 {hours(cur['recovery_time_p50_hours'])} ({sc['recovery_band']})"
+            if _has(cur["recovery_time_p50_hours"])
+            else "",
+        ]
+        out.append(f"stability {num(sc['stability'])}: " + ", ".join(p for p in parts if p))
+    return out
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _has(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def num(value: Any, digits: int = 0) -> str:
+    """A number for prose: '—' when empty, no trailing '.0'."""
+    if not _has(value):
+        return "—"
+    text = f"{float(value):.{digits}f}"
+    return text.replace("-", "−") if text.startswith("-") else text
+
+
+def percent(value: Any) -> str:
+    """0.183 -> '18%'."""
+    return "—" if not _has(value) else f"{float(value) * 100:.0f}%"
+
+
+def pct_change(value: Any) -> str:
+    """0.48 -> '+48%', -0.2 -> '−20%'."""
+    if not _has(value):
+        return "—"
+    pct = float(value) * 100
+    return f"+{pct:.0f}%" if pct >= 0 else f"−{abs(pct):.0f}%"
+
+
+def hours(value: Any) -> str:
+    """Hours for people: '45 min', '5.2 h', '3.1 d'."""
+    if not _has(value):
+        return "—"
+    h = float(value)
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.1f} d"
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class Report:
+    """A whole scorecard: one scored row per team plus what screens and exports need."""
+
+    org: str
+    as_of: pd.Timestamp
+    window_days: int
+    table: pd.DataFrame  # index team; METRIC_COLUMNS, bands, scores, flags, reasons
+    previous: pd.DataFrame
+    weekly_deploys: pd.DataFrame
+    prepared: Prepared
+    bench: Benchmarks
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.as_of - pd.Timedelta(days=self.window_days)
+
+    def summary(self) -> pd.DataFrame:
+        """The SPEC §3 summary export columns, one row per team, in order."""
+        table = self.table.reset_index()
+        table["team"] = table["team"].astype(str)
+        table["window_start"] = self.start
+        table["window_end"] = self.as_of
+        return table[list(SUMMARY_COLUMNS)]
+
+
+def score_metrics(
+    metrics: TeamMetrics,
+    bench: Benchmarks,
+    window_days: int,
+    stale: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Metrics + bands + scores + flags + reasons for every team."""
+    scored = scores(metrics.current, metrics.previous, bench, window_days)
+    ctx = Context(window_days=window_days, bench=bench, stale=dict(stale or {}))
+    flags, reasons = flags_and_reasons(metrics.current, metrics.previous, scored, ctx)
+    table = pd.concat([metrics.current, scored], axis=1)
+    table["flags"] = flags
+    table["reasons"] = reasons
+    return table
+
+
+def build_report(
+    prep: Prepared,
+    *,
+    as_of: datetime,
+    window_days: int,
+    bench: Benchmarks,
+    org: str = "scorecard",
+    stale: Mapping[str, str] | None = None,
+) -> Report:
+    """Score every team for the window ending at ``as_of``."""
+    metrics = team_metrics(prep, as_of, window_days)
+    table = score_metrics(metrics, bench, window_days, stale)
+    if not _unassigned_has_events(prep):
+        table = table.drop(index=UNASSIGNED, errors="ignore")
+    table.index = pd.Index([str(t) for t in table.index], name="team")
+    previous = metrics.previous.set_axis([str(t) for t in metrics.previous.index], axis=0)
+    weekly = metrics.weekly_deploys.set_axis([str(t) for t in metrics.weekly_deploys.index])
+    return Report(
+        org=org,
+        as_of=metrics.end,
+        window_days=window_days,
+        table=table,
+        previous=previous,
+        weekly_deploys=weekly,
+        prepared=prep,
+        bench=bench,
+    )
+
+
+def _unassigned_has_events(prep: Prepared) -> bool:
+    return any(bool(flags.get(UNASSIGNED, False)) for flags in prep.has.values())
+
+
+def stale_reasons(
+    statuses: Mapping[str, Any],
+    teams_by_source: Mapping[str, set[str]],
+    all_teams: list[str],
+    refresh_minutes: Mapping[str, float],
+    now: datetime,
+) -> dict[str, str]:
+    """Team -> why its data is stale, from each source's last sync status.
+
+    A source is stale when its last attempt failed or its last success is older
+    than its refresh interval; it covers the teams it has events for, or every
+    team when it never delivered any.
+    """
+    import humanize
+
+    out: dict[str, str] = {}
+    for name, status in statuses.items():
+        last_ok = getattr(status, "last_success_at", None)
+        error = getattr(status, "last_error", None)
+        refresh = refresh_minutes.get(name, 60.0)
+        why: str | None = None
+        if error:
+            when = getattr(status, "last_attempt_at", None)
+            ago = f" {humanize.naturaltime(now - when)}" if when else ""
+            why = f"source '{name}' failed{ago}: {error}"
+        elif last_ok is None:
+            why = f"source '{name}' has never synced"
+        elif (now - last_ok).total_seconds() > refresh * 60:
+            why = (
+                f"source '{name}' last synced {humanize.naturaltime(now - last_ok)} "
+                f"(refresh every {humanize.naturaldelta(refresh * 60)})"
+            )
+        if why is None:
+            continue
+        for team in teams_by_source.get(name) or all_teams:
+            out.setdefault(team, why)
+    return out
