@@ -432,7 +432,8 @@ def _deploy_days_p50(
     ).drop_duplicates()
     counts = frame.groupby(["team", "period"], observed=False).size().unstack(fill_value=0)
     counts = counts.reindex(index=_teams(out), columns=range(periods), fill_value=0)
-    return pd.Series(counts.median(axis=1).to_numpy(dtype=float), index=out.index)
+    # A period that does not start at midnight touches 8 UTC dates; a week has 7 days.
+    return pd.Series(counts.clip(upper=7).median(axis=1).to_numpy(dtype=float), index=out.index)
 
 
 def coverage_at(prep: Prepared, when: pd.Timestamp, *, inclusive: bool = True) -> pd.Series:
