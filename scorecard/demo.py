@@ -351,12 +351,16 @@ def _team_events(
         "finished_at": finished[keep],
         "commit_sha": shas[keep],
         "is_rollback": rollback[keep],
-        "url": [f"https://github.example/{r}/deployments/{i}" for r, i in zip(repo[keep], ids[keep])],
+        "url": [
+            f"https://github.example/{r}/deployments/{i}" for r, i in zip(repo[keep], ids[keep])
+        ],
     }
     ok = keep & ~failed
     out: dict[str, dict[str, Any]] = {"deployments": dep}
     out["changes"] = _changes(story, rng, ids[ok], repo[ok], service[ok], started[ok])
-    out["incidents"] = _incidents(story, rng, ids[ok], service[ok], finished[ok], deploy_day[ok], as_of)
+    out["incidents"] = _incidents(
+        story, rng, ids[ok], service[ok], finished[ok], deploy_day[ok], as_of
+    )
     out["ci_runs"] = _ci_runs(story, rng, start, as_of, shas[ok], repo[ok], started[ok])
     out["coverage"] = _coverage(story, rng, start, as_of)
     out["rollouts"] = _rollouts(story, start, as_of)
@@ -593,7 +597,9 @@ def statuses(as_of: datetime, frames: dict[str, pd.DataFrame]) -> dict[str, Demo
     return out
 
 
-def demo_org(as_of: datetime | None = None, *, now: Callable[[], datetime] | None = None) -> DemoOrg:
+def demo_org(
+    as_of: datetime | None = None, *, now: Callable[[], datetime] | None = None
+) -> DemoOrg:
     """The whole demo org at ``as_of`` (default: now, to the minute)."""
     moment = as_of or (now or _utcnow)()
     moment = moment.replace(second=0, microsecond=0)

@@ -1,0 +1,169 @@
+"""The headless core: what the command line and the TUI both do.
+
+Loading events (from the cache or the demo), attributing teams, scoring and
+knowing which sources are stale all happen here, once, so that `scorecard
+export` and the TUI can never disagree about a number. Nothing here imports
+textual; the TUI calls these functions from workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scorecard.config import Config
+    from scorecard.scoring import Report
+    from scorecard.store import Store
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A report plus the source statuses and notices it was built with."""
+
+    report: Report
+    config: Config
+    statuses: Mapping[str, Any]
+    notices: tuple[str, ...] = ()
+    demo: bool = False
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def failed_sources(self) -> list[str]:
+        """Names of sources whose last sync failed."""
+        return [n for n, s in self.statuses.items() if getattr(s, "last_error", None)]
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def report_from_frames(
+    frames: Mapping[str, pd.DataFrame],
+    config: Config,
+    *,
+    as_of: datetime,
+    window_days: int | None = None,
+    statuses: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Score every configured team from raw event frames."""
+    from scorecard import metrics, scoring
+
+    team_map = metrics.team_map_from(config.teams, config.service_aliases)
+    prep = metrics.prepare(
+        frames,
+        team_map,
+        production_environments=config.production_environments,
+        incident_link_hours=config.incident_link_hours,
+    )
+    stale = scoring.stale_reasons(
+        statuses or {},
+        teams_by_source(prep),
+        [t.name for t in config.teams],
+        {s.name: s.refresh_minutes for s in config.sources},
+        now or utcnow(),
+    )
+    return scoring.build_report(
+        prep,
+        as_of=as_of,
+        window_days=window_days or config.window_days,
+        bench=config.bench(),
+        org=config.org,
+        stale=stale,
+    )
+
+
+def teams_by_source(prep: Any) -> dict[str, set[str]]:
+    """Which teams each source delivered events for (after team attribution)."""
+    out: dict[str, set[str]] = {}
+    for frame in (prep.deployments, prep.changes, prep.ci_runs, prep.coverage, prep.incidents):
+        pairs = frame[["source", "team"]].dropna().drop_duplicates()
+        for source, team in zip(pairs["source"].astype(str), pairs["team"].astype(str)):
+            out.setdefault(source, set()).add(team)
+    return out
+
+
+def demo_scorecard(as_of: datetime | None = None, *, window_days: int | None = None) -> Scorecard:
+    """The built-in demo org, scored (no cache, no config, no network)."""
+    from scorecard import demo
+
+    org = demo.demo_org(as_of)
+    report = report_from_frames(
+        org.frames,
+        org.config,
+        as_of=org.as_of,
+        window_days=window_days,
+        statuses=org.statuses,
+        now=org.as_of,
+    )
+    return Scorecard(report=report, config=org.config, statuses=org.statuses, demo=True)
+
+
+def cached_scorecard(
+    config: Config,
+    store: Store,
+    *,
+    as_of: datetime | None = None,
+    window_days: int | None = None,
+    now: datetime | None = None,
+) -> Scorecard:
+    """Score from what the cache holds; stale sources are flagged, never hidden."""
+    moment = now or utcnow()
+    statuses = store.statuses()
+    configured = {s.name for s in config.sources}
+    frames = store.load(sources=[n for n in statuses if n in configured])
+    report = report_from_frames(
+        frames,
+        config,
+        as_of=as_of or moment,
+        window_days=window_days,
+        statuses={n: s for n, s in statuses.items() if n in configured}
+        | {n: _never_synced(config, n) for n in configured - set(statuses)},
+        now=moment,
+    )
+    notices = (store.notice,) if getattr(store, "notice", None) else ()
+    return Scorecard(report=report, config=config, statuses=statuses, notices=notices)
+
+
+@dataclass(frozen=True)
+class _NeverSynced:
+    name: str
+    kind: str
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    items: int = 0
+    skipped: int = 0
+    rate_limit_remaining: int | None = None
+    complete: bool = True
+    problems: tuple[str, ...] = ()
+
+
+def _never_synced(config: Config, name: str) -> _NeverSynced:
+    return _NeverSynced(name=name, kind=config.source(name).kind)
+
+
+def sync_and_score(
+    config: Config,
+    store: Store,
+    *,
+    only: str | None = None,
+    full: bool = False,
+    as_of: datetime | None = None,
+    window_days: int | None = None,
+    progress: Any = None,
+    strict: bool = False,
+) -> tuple[Any, Scorecard]:
+    """Sync the sources into the cache, then score from it."""
+    from scorecard import sync
+
+    now = utcnow()
+    summary = sync.sync_blocking(
+        config, store, only=only, full=full, as_of=as_of, now=now, progress=progress, strict=strict
+    )
+    return summary, cached_scorecard(config, store, as_of=as_of, window_days=window_days, now=now)
