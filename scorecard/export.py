@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
@@ -266,3 +268,17 @@ def md_escape(text: str) -> str:
     specials = "\\`*_[]<>|~"
     out = "".join("\\" + ch if ch in specials else ch for ch in str(text))
     return " ".join(out.splitlines())
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write an export atomically: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,47 @@
+# scorecard: two commands from a fresh clone.
+#   make demo   creates .venv, installs scorecard, opens the demo TUI
+#   make test   installs dev dependencies and test prerequisites, runs lint, types and tests
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck pytest screenshots export-demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/scorecard demo
+
+export-demo: $(STAMP)
+	$(BIN)/scorecard export --demo
+
+lint: $(DEV)
+	$(BIN)/ruff check scorecard tests scripts
+	$(BIN)/ruff format --check scorecard tests scripts
+
+typecheck: $(DEV)
+	$(BIN)/mypy
+
+pytest: $(DEV)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+screenshots: $(DEV)
+	$(BIN)/python scripts/screenshots.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
