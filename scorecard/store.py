@@ -1,0 +1,456 @@
+"""The local cache: normalized events as Parquet, plus sync state, per source (SPEC §9).
+
+The cache is what makes scorecard work offline and start fast: the TUI, exports
+and standups read it, only ``sync`` writes it. Each source owns one directory,
+so a failing source never touches another's data, and every file is replaced
+atomically (temp file, fsync, rename), so a crash or kill mid-sync leaves the
+previous good cache readable.
+
+Layout::
+
+    <root>/v1/meta.json                 {"schema_version": 1}
+    <root>/v1/<source>/<kind>.parquet   one per event kind the source produced
+    <root>/v1/<source>/state.json       cursors / ETags for incremental sync
+    <root>/v1/<source>/status.json      last attempt, last success, error, counts
+
+Temporary files are named ``.<name>.tmp-<pid>`` and are never read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from scorecard import model
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scorecard.sources.base import SourceResult
+
+SCHEMA_VERSION: Final = 1
+MAX_PROBLEMS: Final = 50
+
+_SAFE_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
+def cache_dir() -> Path:
+    """Where the cache lives: ``$SCORECARD_CACHE_DIR`` or the user cache dir."""
+    override = os.environ.get("SCORECARD_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_cache_path("scorecard")
+
+
+@dataclass
+class SourceStatus:
+    """The health of one source as of its last sync attempt."""
+
+    name: str
+    kind: str
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    items: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+    rate_limit_remaining: int | None = None
+    complete: bool = True
+
+    @property
+    def ok(self) -> bool:
+        """True when the last attempt succeeded."""
+        return self.last_error is None and self.last_success_at is not None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("last_attempt_at", "last_success_at"):
+            value = data[key]
+            data[key] = value.isoformat() if value is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SourceStatus:
+        def when(value: Any) -> datetime | None:
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+        remaining = data.get("rate_limit_remaining")
+        return cls(
+            name=str(data["name"]),
+            kind=str(data.get("kind", "")),
+            last_attempt_at=when(data.get("last_attempt_at")),
+            last_success_at=when(data.get("last_success_at")),
+            last_error=data.get("last_error") if isinstance(data.get("last_error"), str) else None,
+            items=int(data.get("items") or 0),
+            skipped=int(data.get("skipped") or 0),
+            problems=[str(p) for p in data.get("problems") or []][:MAX_PROBLEMS],
+            rate_limit_remaining=int(remaining) if isinstance(remaining, int) else None,
+            complete=bool(data.get("complete", True)),
+        )
+
+
+class Store:
+    """The on-disk cache. ``read_only=True`` never creates or changes anything."""
+
+    def __init__(self, root: Path | None = None, *, read_only: bool = False) -> None:
+        self.root = Path(root) if root is not None else cache_dir()
+        self.read_only = read_only
+        self.dir = self.root / f"v{SCHEMA_VERSION}"
+        self.notices: list[str] = []
+        """Things worth telling the user (a rebuilt or unreadable cache)."""
+        self._ignored = False  # a cache we must not read (other schema version)
+        self._open()
+
+    @property
+    def notice(self) -> str | None:
+        """All notices as one message, or None."""
+        return "; ".join(self.notices) if self.notices else None
+
+    # --- opening --------------------------------------------------------------------
+
+    def _open(self) -> None:
+        meta_path = self.dir / "meta.json"
+        version: Any
+        if meta_path.exists():
+            meta = _read_json(meta_path)
+            version = meta.get("schema_version") if isinstance(meta, dict) else "unreadable"
+        elif self._source_dirs():
+            version = None  # data without a version stamp: written by something else
+        else:  # a new (or empty) cache: claim it
+            if not self.read_only:
+                self._write_meta()
+            return
+        if version == SCHEMA_VERSION:
+            return
+        described = "no schema version" if version is None else f"schema version {version}"
+        if self.read_only:
+            self._ignored = True
+            self.notices.append(
+                f"cache at {self.dir} has {described} (expected {SCHEMA_VERSION}); "
+                "ignoring it until the next sync rebuilds it"
+            )
+            return
+        for entry in self._source_dirs():
+            shutil.rmtree(entry, ignore_errors=True)
+        self._write_meta()
+        self.notices.append(
+            f"cache at {self.dir} had {described} (expected {SCHEMA_VERSION}); "
+            "it was cleared and will be rebuilt by the next sync"
+        )
+
+    def _write_meta(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _write_json(self.dir / "meta.json", {"schema_version": SCHEMA_VERSION})
+
+    def _source_dirs(self) -> list[Path]:
+        if self._ignored or not self.dir.is_dir():
+            return []
+        return sorted(p for p in self.dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def _source_dir(self, name: str) -> Path:
+        if _SAFE_NAME.fullmatch(name) and name not in (".", ".."):
+            return self.dir / name
+        return self.dir / ("~" + name.encode().hex())
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise RuntimeError("the cache is read-only; nothing may be written")
+
+    # --- writing --------------------------------------------------------------------
+
+    def write_source(
+        self, name: str, kind: str, result: SourceResult, *, attempted_at: datetime
+    ) -> None:
+        """Replace ``name``'s cached events, state and status with ``result``.
+
+        Each file is replaced atomically. Event kinds the result does not contain
+        are removed, so the cache always mirrors the source's latest full answer.
+        """
+        self._check_writable()
+        unknown = sorted(set(result.frames) - set(model.SCHEMAS))
+        if unknown:
+            raise ValueError(f"source '{name}' produced unknown event kind(s): {unknown}")
+        directory = self._source_dir(name)
+        directory.mkdir(parents=True, exist_ok=True)
+        written: set[str] = set()
+        for event_kind, frame in result.frames.items():
+            _write_parquet(directory / f"{event_kind}.parquet", frame)
+            written.add(f"{event_kind}.parquet")
+        for stale in directory.glob("*.parquet"):
+            if stale.name not in written:
+                stale.unlink(missing_ok=True)
+        _write_json(directory / "state.json", result.state)
+        status = SourceStatus(
+            name=name,
+            kind=kind,
+            last_attempt_at=attempted_at,
+            last_success_at=attempted_at,
+            last_error=None,
+            items=result.items,
+            skipped=result.skipped,
+            problems=list(result.problems[:MAX_PROBLEMS]),
+            rate_limit_remaining=result.rate_limit_remaining,
+            complete=result.complete,
+        )
+        _write_json(directory / "status.json", status.to_json())
+        _fsync_dir(directory)
+
+    def record_failure(self, name: str, kind: str, error: str, *, attempted_at: datetime) -> None:
+        """Note a failed sync; the last good data and state stay as they were."""
+        self._check_writable()
+        directory = self._source_dir(name)
+        directory.mkdir(parents=True, exist_ok=True)
+        previous = self._status(directory)
+        status = previous or SourceStatus(name=name, kind=kind, complete=False)
+        status.kind = kind
+        status.last_attempt_at = attempted_at
+        status.last_error = error
+        _write_json(directory / "status.json", status.to_json())
+        _fsync_dir(directory)
+
+    def drop_source(self, name: str) -> None:
+        """Forget everything cached for ``name``."""
+        self._check_writable()
+        directory = self._source_dir(name)
+        if directory.exists():
+            shutil.rmtree(directory)
+            _fsync_dir(self.dir)
+
+    # --- reading --------------------------------------------------------------------
+
+    def state(self, name: str) -> dict[str, Any]:
+        """``name``'s sync state from its last success ({} when none)."""
+        if self._ignored:
+            return {}
+        data = _read_json(self._source_dir(name) / "state.json")
+        return data if isinstance(data, dict) else {}
+
+    def statuses(self) -> dict[str, SourceStatus]:
+        """Every cached source's status, by source name."""
+        out: dict[str, SourceStatus] = {}
+        for directory in self._source_dirs():
+            status = self._status(directory)
+            if status is not None:
+                out[status.name] = status
+        return out
+
+    def _status(self, directory: Path) -> SourceStatus | None:
+        data = _read_json(directory / "status.json")
+        if not isinstance(data, dict) or "name" not in data:
+            return None
+        try:
+            return SourceStatus.from_json(data)
+        except (TypeError, ValueError):
+            return None
+
+    def has_data(self) -> bool:
+        """True when at least one source has cached events."""
+        return any(any(d.glob("*.parquet")) for d in self._source_dirs())
+
+    def load(
+        self,
+        kinds: Iterable[str] | None = None,
+        columns: Mapping[str, list[str]] | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """Events of each kind, concatenated across sources, with the model's dtypes.
+
+        ``columns`` limits the columns read per kind (faster for big tables);
+        a kind with no cached data yields an empty, correctly typed frame.
+        """
+        wanted = list(model.EVENT_KINDS if kinds is None else kinds)
+        for kind in wanted:
+            if kind not in model.SCHEMAS:
+                raise ValueError(f"unknown event kind '{kind}'")
+        if sources is None:
+            directories = self._source_dirs()
+        elif self._ignored:
+            directories = []
+        else:
+            directories = [d for d in map(self._source_dir, sources) if d.is_dir()]
+        out: dict[str, pd.DataFrame] = {}
+        for kind in wanted:
+            event_kind: model.EventKind = kind  # type: ignore[assignment]
+            selected = _selected_columns(event_kind, columns)
+            parts = []
+            for directory in directories:
+                frame = self._read_parquet(directory / f"{kind}.parquet", event_kind, selected)
+                if frame is not None:
+                    parts.append(frame)
+            out[kind] = _concat(event_kind, parts, selected)
+        return out
+
+    def _read_parquet(
+        self, path: Path, kind: model.EventKind, selected: list[str]
+    ) -> pd.DataFrame | None:
+        if not path.is_file():
+            return None
+        import pyarrow.parquet as pq
+
+        try:
+            present = set(pq.read_schema(path).names)
+            table = pq.read_table(path, columns=[c for c in selected if c in present])
+            frame = table.to_pandas()
+        except Exception as exc:  # a damaged file must not take the app down
+            self.notices.append(f"skipped unreadable cache file {path}: {exc}")
+            return None
+        return _restore(kind, frame, selected)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _selected_columns(kind: model.EventKind, columns: Mapping[str, list[str]] | None) -> list[str]:
+    schema = model.SCHEMAS[kind]
+    if columns is None or kind not in columns:
+        return list(schema)
+    unknown = [c for c in columns[kind] if c not in schema]
+    if unknown:
+        raise ValueError(f"unknown column(s) for {kind}: {', '.join(unknown)}")
+    return [c for c in schema if c in columns[kind]]
+
+
+def _restore(kind: model.EventKind, frame: pd.DataFrame, selected: list[str]) -> pd.DataFrame:
+    """Give a frame read from Parquet exactly the model's dtypes, touching only what differs.
+
+    Parquet keeps timestamps, booleans and categoricals; it returns list cells
+    as arrays and free text as pandas' string dtype, which the model keeps as
+    Python objects.
+    """
+    import pandas as pd
+
+    schema = model.SCHEMAS[kind]
+    n = len(frame)
+    out: dict[str, Any] = {}
+    for name in selected:
+        spec = schema[name]
+        if name not in frame.columns:
+            # A column added to the schema after this file was written.
+            if spec == "list":
+                out[name] = pd.Series([[] for _ in range(n)], dtype=object)
+            elif spec == "str":
+                out[name] = pd.Series([None] * n, dtype=object)
+            elif spec == "bool":
+                out[name] = pd.Series([False] * n, dtype=bool)
+            elif spec == "int":
+                out[name] = pd.Series([1] * n, dtype="int64")
+            else:
+                out[name] = model.empty_frame(kind)[name].reindex(range(n))
+            continue
+        col = frame[name]
+        if spec == "ts":
+            if str(col.dtype) != "datetime64[us, UTC]":
+                col = pd.to_datetime(col, utc=True).astype("datetime64[us, UTC]")
+        elif spec == "bool":
+            col = col.astype(bool)
+        elif spec == "int":
+            col = col.astype("int64")
+        elif spec == "float":
+            col = col.astype("float64")
+        elif spec == "cat":
+            if not isinstance(col.dtype, pd.CategoricalDtype):
+                col = col.astype("string").astype("category")
+            elif str(col.cat.categories.dtype) != "string":
+                # Same labels, but typed like the model's (pandas "string") categories.
+                labels = col.cat.categories.astype("string")
+                col = pd.Series(pd.Categorical.from_codes(col.cat.codes, categories=labels))
+        elif spec.startswith("enum:"):
+            categories = list(model.ENUMS[spec.removeprefix("enum:")])
+            if not isinstance(col.dtype, pd.CategoricalDtype):
+                col = col.astype(pd.CategoricalDtype(categories))
+            elif list(col.cat.categories) != categories:
+                col = col.cat.set_categories(categories)
+        elif spec == "list":
+            col = col.map(_as_list).astype(object)
+        elif col.dtype != object:
+            col = col.astype(object).where(col.notna(), None)
+        out[name] = col.reset_index(drop=True)
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if hasattr(value, "tolist"):
+        return [str(v) for v in value.tolist()]
+    return []
+
+
+def _concat(kind: model.EventKind, parts: list[pd.DataFrame], selected: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    if selected == list(model.SCHEMAS[kind]):
+        return model.concat(kind, parts)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return model.empty_frame(kind)[selected]
+    if len(parts) == 1:
+        return parts[0]
+    widen = {c: "object" for c in selected if model.SCHEMAS[kind][c] == "cat"}
+    merged = pd.concat([p.astype(widen) for p in parts], ignore_index=True)
+    return _restore(kind, merged, selected)
+
+
+def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    tmp = _temp_path(path)
+    try:
+        with tmp.open("wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = _temp_path(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make renames in ``directory`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
