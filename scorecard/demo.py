@@ -308,7 +308,7 @@ def _team_events(
 
     rng = np.random.default_rng(seed)
     days = np.arange(HISTORY_DAYS)
-    weekday = (start + pd.to_timedelta(days, unit="D")).weekday.to_numpy()
+    weekday = (start + pd.to_timedelta(days, unit="D")).day_of_week.to_numpy()
     day_factor = np.where(weekday >= 5, story.weekend, 1.0 + 2 * story.weekend / 5)
     rate = _curve(story.deploys_per_day, days) * day_factor
     per_day = _counts(rng, rate)
