@@ -216,7 +216,7 @@ def _run_tui(*, config: Config | None, demo: bool, read_only: bool, args: Any) -
         window_days=None,
         store_root=None,
     )
-    return run(options)
+    return int(run(options))
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -259,7 +259,8 @@ def _curve(curve: Curve, days: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     import numpy as np
 
     knee = HISTORY_DAYS - 30
-    return np.interp(days, [0, knee, HISTORY_DAYS - 1], list(curve))
+    values: np.ndarray[Any, Any] = np.interp(days, [0, knee, HISTORY_DAYS - 1], list(curve))
+    return values
 
 
 def _quota(rng: np.random.Generator, p: Any) -> np.ndarray[Any, Any]:
@@ -289,11 +290,12 @@ def generate(as_of: datetime, seed: int = SEED) -> dict[str, pd.DataFrame]:
 
     from scorecard import model
 
-    tables: dict[str, list[dict[str, Any]]] = {k: [] for k in model.EVENT_KINDS}
+    tables: dict[model.EventKind, list[dict[str, Any]]] = {k: [] for k in model.EVENT_KINDS}
     start = pd.Timestamp(as_of).floor("D") - pd.Timedelta(days=HISTORY_DAYS)
     for index, story in enumerate(STORIES):
-        for kind, frame in _team_events(story, start, pd.Timestamp(as_of), seed + index).items():
-            tables[kind].append(frame)
+        events = _team_events(story, start, pd.Timestamp(as_of), seed + index)
+        for kind in model.EVENT_KINDS:
+            tables[kind].append(events[kind])
     return {
         kind: model.concat(kind, [model.coerce(kind, pd.DataFrame(p)) for p in parts])
         for kind, parts in tables.items()
@@ -403,7 +405,7 @@ def _changes(
         "first_commit_at": first_commit,
         "merged_at": merged,
         "merge_sha": None,
-        "deployment_id": np.where(explicit, deploy_ids[idx], None),
+        "deployment_id": pd.Series(deploy_ids[idx], dtype=object).where(explicit, None),
         "labels": labels,
         "paths": paths,
     }
@@ -426,7 +428,7 @@ def _incidents(
     created = finished[hit] + pd.to_timedelta(rng.uniform(0.1, 18, k), unit="h")
     recovery = rng.lognormal(np.log(story.recovery_hours), 0.7, k)
     resolved = created + pd.to_timedelta(recovery, unit="h")
-    resolved_values = np.where(resolved < as_of, resolved, pd.NaT)
+    resolved_values = pd.Series(resolved).where(np.asarray(resolved < as_of))
     keep = created < as_of
     severity = rng.choice(["sev1", "sev2", "sev3", "sev4"], k, p=[0.08, 0.27, 0.45, 0.2])
     explicit = rng.random(k) < 0.3
@@ -442,7 +444,7 @@ def _incidents(
         "title": np.array(titles, dtype=object)[keep],
         "severity": severity[keep],
         "created_at": created[keep],
-        "resolved_at": pd.to_datetime(resolved_values[keep], utc=True),
+        "resolved_at": resolved_values[np.asarray(keep)].to_numpy(),
         "deployment_id": np.where(explicit, deploy_ids[hit], None)[keep],
         "url": [f"https://acme.pagerduty.example/incidents/{i}" for i in np.array(ids)[keep]],
     }
@@ -481,8 +483,8 @@ def _ci_runs(
         gated = rng.random(len(shas)) < story.eval_share
         e = int(gated.sum())
         ev_start = deploy_started[gated] - pd.to_timedelta(rng.uniform(0.5, 3, e), unit="h")
-        started = started.append(ev_start)
-        finished = finished.append(ev_start + pd.to_timedelta(20, unit="min"))
+        started = pd.DatetimeIndex(started.append(ev_start))
+        finished = pd.DatetimeIndex(finished.append(ev_start + pd.to_timedelta(20, unit="min")))
         default = np.concatenate([default, np.ones(e, dtype=bool)])
         conclusion = np.concatenate([conclusion, np.full(e, "success", dtype=object)])
         workflow = np.concatenate([workflow, np.full(e, "evals", dtype=object)])

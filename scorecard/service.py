@@ -126,8 +126,7 @@ def cached_scorecard(
         | {n: _never_synced(config, n) for n in configured - set(statuses)},
         now=moment,
     )
-    notices = (store.notice,) if getattr(store, "notice", None) else ()
-    return Scorecard(report=report, config=config, statuses=statuses, notices=notices)
+    return Scorecard(report=report, config=config, statuses=statuses, notices=tuple(store.notices))
 
 
 @dataclass(frozen=True)
