@@ -307,7 +307,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
     config = _load(args)
     if args.action == "status":
         sources = [config.source(args.source)] if args.source else list(config.sources)
-        width = max((len(s.name) for s in sources), default=6)
+        width = max([len("source"), *(len(s.name) for s in sources)])
         print(f"{'source':<{width}}  {'kind':<12}  token")
         for source in sources:
             print(f"{source.name:<{width}}  {source.kind:<12}  {secrets.token_origin(source)}")
@@ -344,7 +344,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.offline:
         return EXIT_OK
     rows = _check_sources(config)
-    width = max((len(r[0]) for r in rows), default=6)
+    width = max([len("source"), *(len(r[0]) for r in rows)])
     print(f"{'source':<{width}}  {'kind':<12}  {'result':<6}  detail")
     for name, kind, ok, detail in rows:
         print(f"{name:<{width}}  {kind:<12}  {'ok' if ok else 'FAILED':<6}  {detail}")

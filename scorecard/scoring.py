@@ -372,7 +372,9 @@ def num(value: Any, digits: int = 0) -> str:
     if not _has(value):
         return "—"
     text = f"{float(value):.{digits}f}"
-    return text.replace("-", "−") if text.startswith("-") else text
+    if text.startswith("-"):
+        return text[1:] if float(text) == 0 else "−" + text[1:]
+    return text
 
 
 def percent(value: Any) -> str:
