@@ -29,8 +29,8 @@ export-demo: $(STAMP)
 	$(BIN)/scorecard export --demo
 
 lint: $(DEV)
-	$(BIN)/ruff check scorecard tests scripts
-	$(BIN)/ruff format --check scorecard tests scripts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(DEV)
 	$(BIN)/mypy
