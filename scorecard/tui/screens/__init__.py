@@ -1,0 +1,1 @@
+"""The scorecard's screens: overview, team, map, sources, help and the export dialog."""

@@ -1,0 +1,116 @@
+"""Pressure (x) vs rigor (y) for every team, with the outpacing zone marked."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from scorecard.tui.app import palette_of
+from scorecard.tui.screens.base import BaseScreen
+from scorecard.tui.view import sorted_teams, value
+from scorecard.tui.widgets.busy import BusyBar
+from scorecard.tui.widgets.infobar import InfoBar
+from scorecard.tui.widgets.scatter import Point, ScatterPlot, marker
+from scorecard.tui.widgets.text import literal
+
+
+class TeamList(OptionList):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
+class MapScreen(BaseScreen):
+    """Where each team sits: shipping pressure against engineering rigor."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "open_team", "Open team", show=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="map")
+        self.teams: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield InfoBar(id="info")
+        yield BusyBar()
+        with Horizontal(id="map-body"):
+            yield ScatterPlot(id="plot")
+            with Vertical(id="map-side"):
+                yield Static("Teams (↑/↓, enter opens)", classes="section")
+                yield TeamList(id="map-teams")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TeamList).focus()
+        self.data_changed()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def data_changed(self) -> None:
+        app = self.sc_app
+        if app.scorecard is None:
+            return
+        report = app.scorecard.report
+        palette = palette_of(app)
+        self.teams = [
+            t
+            for t in sorted_teams(report.table)
+            if value(report.table.loc[t], "pressure") is not None
+            and value(report.table.loc[t], "rigor") is not None
+        ]
+        points = [
+            Point(
+                name=t,
+                pressure=float(report.table.loc[t, "pressure"]),
+                rigor=float(report.table.loc[t, "rigor"]),
+                flagged=bool(report.table.loc[t, "flags"]),
+            )
+            for t in self.teams
+        ]
+        plot = self.query_one(ScatterPlot)
+        plot.set_points(points)
+        options = self.query_one(TeamList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for i, p in enumerate(points):
+            gap = p.pressure - p.rigor
+            style = f"bold {palette.bad}" if gap >= 25 else ""
+            prompt = Text(f"{marker(i)} ", style=f"bold {palette.bad if p.flagged else palette.ok}")
+            prompt.append_text(literal(p.name[:18].ljust(18), style))
+            prompt.append(f" P{p.pressure:>3.0f} R{p.rigor:>3.0f}")
+            options.add_option(Option(prompt, id=f"team-{i}"))
+        missing = [t for t in report.table.index if t not in self.teams]
+        if missing:
+            note = Text("not plotted (no score): ", style="dim")
+            note.append_text(literal(", ".join(str(t) for t in missing), "dim"))
+            options.add_option(None)
+            options.add_option(Option(note, disabled=True))
+        if points:
+            options.highlighted = (
+                highlighted if highlighted is not None and highlighted < len(points) else 0
+            )
+            plot.selected = options.highlighted
+
+    @on(OptionList.OptionHighlighted, "#map-teams")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.query_one(ScatterPlot).selected = event.option_index
+
+    @on(OptionList.OptionSelected, "#map-teams")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if 0 <= event.option_index < len(self.teams):
+            self.sc_app.open_team(self.teams[event.option_index])
+
+    def action_open_team(self) -> None:
+        index = self.query_one(TeamList).highlighted
+        if index is not None and 0 <= index < len(self.teams):
+            self.sc_app.open_team(self.teams[index])

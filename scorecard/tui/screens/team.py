@@ -1,0 +1,194 @@
+"""One team: every metric with band, trend and weekly sparkline; why; what went wrong."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from scorecard.tui.app import palette_of
+from scorecard.tui.screens.base import BaseScreen
+from scorecard.tui.view import deploy_tables, incident_table, metric_rows, team_flags, value
+from scorecard.tui.widgets.busy import BusyBar
+from scorecard.tui.widgets.charts import badges, gap_bar
+from scorecard.tui.widgets.infobar import InfoBar
+from scorecard.tui.widgets.text import literal
+
+DEPLOY_COLUMNS = ("Finished (UTC)", "Deploy", "Service", "Strategy", "Rollback", "Incidents")
+
+
+class Page(VerticalScroll):
+    BINDINGS = [
+        Binding("j", "scroll_down", "Down", show=False),
+        Binding("k", "scroll_up", "Up", show=False),
+    ]
+
+
+def _table(id: str, columns: tuple[str, ...]) -> DataTable[Text]:
+    table: DataTable[Text] = DataTable(id=id, cursor_type="none", zebra_stripes=True)
+    table.can_focus = False
+    for label in columns:
+        table.add_column(label)
+    return table
+
+
+class TeamScreen(BaseScreen):
+    """The drill-down for one team."""
+
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def __init__(self, team: str) -> None:
+        super().__init__(id="team")
+        self.team = team
+        self.weekly: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield InfoBar(id="info")
+        yield BusyBar()
+        with Page(id="page"):
+            yield Static("", id="title")
+            yield Static(
+                "Metrics (trend vs the previous window; sparkline: last 12 weeks)",
+                classes="section",
+            )
+            yield _table("metrics", ("Metric", "Value", "Band", "Trend", "12 weeks"))
+            yield Static("Why", classes="section")
+            yield Static("", id="reasons")
+            yield Static("", id="incidents-title", classes="section")
+            yield _table(
+                "incidents",
+                ("Sev", "Created (UTC)", "Title", "Duration", "Attributed deploy", "Link"),
+            )
+            yield Static("", id="failed-title", classes="section")
+            yield _table("failed", DEPLOY_COLUMNS)
+            yield Static("", id="risky-title", classes="section")
+            yield _table("risky", DEPLOY_COLUMNS)
+            yield Static("Change classes", classes="section")
+            yield Static("", id="classes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Page).focus()
+        self.data_changed()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def data_changed(self) -> None:
+        app = self.sc_app
+        if app.scorecard is None:
+            return
+        report = app.scorecard.report
+        if self.team not in report.table.index:
+            self.query_one("#title", Static).update(
+                literal(f"{self.team} is not in this scorecard any more")
+            )
+            return
+        cached = app.weekly_cache.get(id(report))
+        self.weekly = cached
+        if cached is None:
+            self._weekly_worker(report)
+        self._draw()
+
+    @work(thread=True, exclusive=True, group="weekly")
+    def _weekly_worker(self, report: Any) -> None:
+        from scorecard import metrics
+
+        worker = get_current_worker()
+        try:
+            weekly = metrics.weekly_metrics(report.prepared, report.as_of)
+        except Exception:
+            return  # the sparklines stay blank; the values are still right
+        if worker.is_cancelled:
+            return
+        with contextlib.suppress(RuntimeError):
+            self.app.call_from_thread(self._weekly_ready, report, weekly)
+
+    def _weekly_ready(self, report: Any, weekly: Any) -> None:
+        self.sc_app.weekly_cache = {id(report): weekly}
+        sc = self.sc_app.scorecard
+        if sc is not None and sc.report is report:
+            self.weekly = weekly
+            self._draw()
+
+    def _draw(self) -> None:
+        app = self.sc_app
+        assert app.scorecard is not None
+        report = app.scorecard.report
+        palette = palette_of(app)
+        row = report.table.loc[self.team]
+        s_flags = team_flags(row, app.stale_error is not None)
+
+        title = Text()
+        title.append_text(literal(self.team, "bold"))
+        grade = value(row, "grade")
+        title.append(f"   grade {grade if grade is not None else '—'}", style="bold")
+        for label, col in (
+            ("pressure", "pressure"),
+            ("rigor", "rigor"),
+            ("stability", "stability"),
+        ):
+            v = value(row, col)
+            title.append(f" · {label} {round(v) if v is not None else '—'}")
+        title.append(" · gap ")
+        title.append_text(gap_bar(value(row, "gap"), palette))
+        if s_flags:
+            title.append("   ")
+            title.append_text(badges(s_flags, palette))
+        self.query_one("#title", Static).update(title)
+
+        self._fill("metrics", metric_rows(report, self.team, self.weekly, palette))
+
+        reasons = Text()
+        for i, reason in enumerate(row.get("reasons") or []):
+            if i:
+                reasons.append("\n")
+            reasons.append("• ")
+            reasons.append_text(literal(reason))
+        if app.stale_error:
+            reasons.append("\n• ")
+            reasons.append_text(literal(f"stale: {app.stale_error}", palette.warn))
+        self.query_one("#reasons", Static).update(reasons or Text("nothing to explain"))
+
+        count, rows = incident_table(report, self.team)
+        self._section("incidents-title", "Recent incidents", count, len(rows))
+        self._fill("incidents", rows)
+        (n_failed, failed), (n_risky, risky) = deploy_tables(report, self.team)
+        self._section("failed-title", "Failed production deploys", n_failed, len(failed))
+        self._fill("failed", failed)
+        self._section(
+            "risky-title", "Production deploys without canary or blue-green", n_risky, len(risky)
+        )
+        self._fill("risky", risky)
+
+        classes = [c.name for c in app.scorecard.config.change_classes]
+        text = Text()
+        if classes:
+            text.append("change classes: coming. ", style="bold")
+            text.append("Configured: ")
+            text.append_text(literal(", ".join(classes)))
+            text.append(
+                ". Per-class deploys, canary share, change failure rate and gated share are "
+                "not computed by the scoring engine yet, so nothing is shown rather than a guess."
+            )
+        else:
+            text.append("No change classes configured ([change_classes.NAME] in the config).")
+        self.query_one("#classes", Static).update(text)
+
+    def _section(self, id: str, label: str, total: int, shown: int) -> None:
+        suffix = f" ({total} in the window" + (f", latest {shown})" if total > shown else ")")
+        self.query_one(f"#{id}", Static).update(Text(label + suffix))
+
+    def _fill(self, id: str, rows: list[list[Text]]) -> None:
+        table = self.query_one(f"#{id}", DataTable)
+        table.clear()
+        for cells in rows:
+            table.add_row(*cells)
+        table.display = bool(rows)

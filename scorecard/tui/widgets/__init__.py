@@ -1,0 +1,1 @@
+"""Small display building blocks: literal text, sparklines, bars, badges, the scatter map."""
