@@ -129,22 +129,10 @@ def cached_scorecard(
     return Scorecard(report=report, config=config, statuses=statuses, notices=tuple(store.notices))
 
 
-@dataclass(frozen=True)
-class _NeverSynced:
-    name: str
-    kind: str
-    last_attempt_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    items: int = 0
-    skipped: int = 0
-    rate_limit_remaining: int | None = None
-    complete: bool = True
-    problems: tuple[str, ...] = ()
+def _never_synced(config: Config, name: str) -> Any:
+    from scorecard.store import SourceStatus
 
-
-def _never_synced(config: Config, name: str) -> _NeverSynced:
-    return _NeverSynced(name=name, kind=config.source(name).kind)
+    return SourceStatus(name=name, kind=config.source(name).kind)
 
 
 def sync_and_score(

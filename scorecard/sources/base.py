@@ -13,27 +13,18 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from scorecard.config import KNOWN_KINDS as KNOWN_KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from scorecard.config import SourceConfig
 
-# Every kind the config accepts (SPEC §5). A kind is "supported" once a module
-# ``scorecard.sources.<kind>`` exists and registers itself with ``@register``.
-KNOWN_KINDS: Final[tuple[str, ...]] = (
-    "github",
-    "gitlab",
-    "pagerduty",
-    "incidentio",
-    "opsgenie",
-    "codecov",
-    "prometheus",
-    "alertmanager",
-    "files",
-    "demo",
-)
+# Every kind the config accepts (SPEC §5) is config.KNOWN_KINDS. A kind is
+# "supported" once a module ``scorecard.sources.<kind>`` exists and registers
+# itself with ``@register``.
 
 
 class SourceError(Exception):
