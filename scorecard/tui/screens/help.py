@@ -14,12 +14,11 @@ from textual.widgets import Static
 # Keys the screen handles without a footer binding, explained for completeness.
 EXTRA = {
     "overview": [
-        ("enter", "Open the highlighted team"),
         ("↑/↓ j/k", "Move between teams"),
         ("click header", "Sort by that column"),
     ],
     "team": [("↑/↓ j/k", "Scroll")],
-    "map": [("↑/↓ j/k", "Choose a team on the map"), ("enter", "Open the highlighted team")],
+    "map": [("↑/↓ j/k", "Choose a team on the map")],
     "sources": [("↑/↓ j/k", "Move between sources")],
 }
 KEY_NAMES = {

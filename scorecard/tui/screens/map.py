@@ -21,6 +21,7 @@ from scorecard.tui.widgets.text import literal
 
 class TeamList(OptionList):
     BINDINGS = [
+        Binding("enter", "select", "Open team"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -31,7 +32,7 @@ class MapScreen(BaseScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("enter", "open_team", "Open team", show=True),
+        Binding("enter", "open_team", "Open team", show=False),
     ]
 
     def __init__(self) -> None:

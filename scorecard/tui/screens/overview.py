@@ -27,6 +27,7 @@ from scorecard.tui.widgets.text import literal
 
 class TeamTable(DataTable[Text]):
     BINDINGS = [
+        Binding("enter", "select_cursor", "Open team"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -36,7 +37,7 @@ class OverviewScreen(BaseScreen):
     """Every team at a glance."""
 
     BINDINGS = [
-        Binding("enter", "open_team", "Open team"),
+        Binding("enter", "open_team", "Open team", show=False),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -90,7 +91,11 @@ class OverviewScreen(BaseScreen):
                 message.display = True
             return
         message.display = False
-        table.loading = False
+        if table.loading:
+            table.loading = False
+            if self.focused is None or self.focused is table:
+                table.focus()
+            self.call_after_refresh(self.refresh_bindings)
         report = app.scorecard.report
         palette = palette_of(app)
         stale_all = app.stale_error is not None
