@@ -471,12 +471,25 @@ async def test_read_only_binds_no_write_actions() -> None:
         assert "Regenerate" not in help_text and "Refresh" not in help_text
 
 
-async def test_read_only_from_config() -> None:
-    cfg = config.Config(path=None, read_only=True, teams=(config.TeamConfig(name="A"),))
-    app = ScorecardApp(TuiOptions(config=cfg), loader=demo, now=lambda: AS_OF)
+def test_read_only_option_unbinds_writers() -> None:
+    app = ScorecardApp(TuiOptions(demo=True, read_only=True), loader=demo, now=lambda: AS_OF)
     assert app.read_only
     assert app.refresher is None
     assert not app.can_export
+
+
+def test_tui_modules_do_not_import_pandas_at_import_time() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import scorecard.tui.app, scorecard.tui.screens.overview, "
+        "scorecard.tui.screens.team, scorecard.tui.screens.map, scorecard.tui.screens.sources, "
+        "scorecard.tui.screens.help, scorecard.tui.screens.export; "
+        "print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 # --------------------------------------------------------------------------- literal text

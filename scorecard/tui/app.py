@@ -81,7 +81,8 @@ class ScorecardApp(App[int]):
         super().__init__()
         self.options = options or TuiOptions(demo=True)
         config = self.options.config
-        self.read_only = bool(self.options.read_only or (config is not None and config.read_only))
+        # The command line resolves --readonly / read_only = true / --write into this flag.
+        self.read_only = bool(self.options.read_only)
         self.now = now or utcnow
         found = sources_for(
             config=config,
