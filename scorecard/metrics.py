@@ -237,7 +237,10 @@ def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame
     """Each change with the finish time of the deployment that shipped it."""
     finished_by_id = pd.Series(good["finished_at"].to_numpy(), index=good["id"].astype(object))
     finished_by_id = finished_by_id[~finished_by_id.index.duplicated(keep="last")]
-    shipped = changes["deployment_id"].map(finished_by_id)
+    # Typed even when nothing matches (no deployments at all maps to float NaN).
+    shipped = pd.to_datetime(changes["deployment_id"].map(finished_by_id), utc=True).astype(
+        "datetime64[us, UTC]"
+    )
     fallback = changes["deployment_id"].isna() | shipped.isna()
     fallback &= changes["merged_at"].notna() & changes["repo"].notna()
     if fallback.any() and not good.empty:
@@ -257,9 +260,10 @@ def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame
             }
         ).sort_values("t", kind="stable")
         joined = pd.merge_asof(left, right, on="t", by="repo", direction="forward")
-        values = shipped.to_numpy(copy=True)
-        values[joined["row"].to_numpy()] = joined["deployed"].to_numpy()
-        shipped = pd.Series(values, index=changes.index).astype("datetime64[us, UTC]")
+        # to_datetime(utc=True): an all-NaT column comes back tz-naive from merge_asof
+        deployed = pd.to_datetime(joined["deployed"], utc=True).astype("datetime64[us, UTC]")
+        shipped = shipped.copy()
+        shipped.loc[changes.index[joined["row"].to_numpy()]] = deployed.array
     lead = (shipped - changes["first_commit_at"]).dt.total_seconds() / 3600
     return changes.assign(deployed_at=shipped, lead_hours=lead.where(lead >= 0))
 
@@ -424,9 +428,8 @@ def _deploy_days_p50(
     frame = pd.DataFrame(
         {
             "team": recent["team"],
-            "period": ((end - recent["t"]).dt.total_seconds() // WEEK.total_seconds()).astype(
-                "int64"
-            ),
+            # period k is [end - (k + 1) weeks, end - k weeks): half-open like the window
+            "period": (-((recent["t"] - end) // WEEK) - 1).astype("int64"),
             "date": recent["t"].dt.floor("D"),
         }
     ).drop_duplicates()
