@@ -65,6 +65,10 @@ class SourceStatus:
     problems: list[str] = field(default_factory=list)
     rate_limit_remaining: int | None = None
     complete: bool = True
+    stats: dict[str, int] = field(default_factory=dict)
+    """Request counters of the last successful sync (requests, not_modified,
+    retries, malformed, rate_limit_remaining, items.<stream>); empty for sources
+    that make no requests."""
 
     @property
     def ok(self) -> bool:
@@ -95,6 +99,13 @@ class SourceStatus:
             problems=[str(p) for p in data.get("problems") or []][:MAX_PROBLEMS],
             rate_limit_remaining=int(remaining) if isinstance(remaining, int) else None,
             complete=bool(data.get("complete", True)),
+            stats={
+                str(k): int(v)
+                for k, v in (data.get("stats") or {}).items()
+                if isinstance(v, int) and not isinstance(v, bool)
+            }
+            if isinstance(data.get("stats"), dict)
+            else {},
         )
 
 
@@ -200,6 +211,7 @@ class Store:
             problems=list(result.problems[:MAX_PROBLEMS]),
             rate_limit_remaining=result.rate_limit_remaining,
             complete=result.complete,
+            stats=dict(result.stats),
         )
         _write_json(directory / "status.json", status.to_json())
         _fsync_dir(directory)

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scorecard.config import Config, SourceConfig
     from scorecard.sources.base import SourceResult
     from scorecard.store import Store
@@ -47,6 +49,9 @@ class SourceOutcome:
     problems: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     complete: bool = True
+    stats: dict[str, int] = field(default_factory=dict)
+    """Request counters from the source (see ``SourceResult.stats``)."""
+    rate_limit_remaining: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -62,6 +67,30 @@ class SourceOutcome:
         if self.skipped:
             return f"ok ({self.skipped:,} bad rows skipped)"
         return "ok"
+
+    @property
+    def stats_text(self) -> str:
+        """Requests, 304s, retries, rate limit left and items per stream, in one line."""
+        stats = self.stats
+        if not stats:
+            return ""
+        parts = [
+            f"{stats.get('requests', 0):,} requests",
+            f"{stats.get('not_modified', 0):,} not modified (304)",
+            f"{stats.get('retries', 0):,} retries",
+        ]
+        if stats.get("malformed"):
+            parts.append(f"{stats['malformed']:,} malformed answers skipped")
+        remaining = stats.get("rate_limit_remaining", self.rate_limit_remaining)
+        if remaining is not None:
+            parts.append(f"rate limit {remaining:,} left")
+        streams = [
+            f"{key.removeprefix('items.')} {n:,}"
+            for key, n in sorted(stats.items())
+            if key.startswith("items.")
+        ]
+        text = ", ".join(parts)
+        return text + ("; " + ", ".join(streams) if streams else "")
 
 
 @dataclass
@@ -109,7 +138,9 @@ class SyncSummary:
             ]
             return "  ".join(parts).rstrip()
 
-        return "\n".join([line(header), *(line(r) for r in rows)])
+        lines = [line(header), *(line(r) for r in rows)]
+        lines.extend(f"{o.name}: {text}" for o in self.outcomes if (text := o.stats_text))
+        return "\n".join(lines)
 
 
 def history_start(config: Config, now: datetime, as_of: datetime | None = None) -> datetime:
@@ -172,6 +203,7 @@ def _scrub_state(value: object, secrets: list[str]) -> object:
 async def _sync_one(
     cfg: SourceConfig,
     store: Store,
+    config: Config | None = None,
     *,
     since: datetime,
     until: datetime,
@@ -195,13 +227,20 @@ async def _sync_one(
     result: SourceResult | None = None
     error: str | None = None
     try:
-        source = build_source(cfg, strict=strict)
+        source = build_source(cfg, strict=strict, config=config)
+
+        def previous() -> dict[str, pd.DataFrame]:
+            if full:
+                return {}
+            return store.load(sources=[cfg.name])
+
         ctx = FetchContext(
             since=since,
             until=until,
             full=full,
             state={} if full else store.state(cfg.name),
             progress=say,
+            load_previous=previous,
         )
         result = await source.fetch(ctx)
     except asyncio.CancelledError:
@@ -251,6 +290,8 @@ async def _sync_one(
         problems=list(result.problems),
         duration_s=duration,
         complete=result.complete,
+        stats=dict(result.stats),
+        rate_limit_remaining=result.rate_limit_remaining,
     )
 
 
@@ -284,6 +325,7 @@ async def sync(
             _sync_one(
                 cfg,
                 store,
+                config,
                 since=since,
                 until=now,
                 full=full,

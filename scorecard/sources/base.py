@@ -9,18 +9,24 @@ startup, because most runs (the TUI reading the cache) never fetch anything.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fnmatch
 import importlib
-from collections.abc import Callable
+import inspect
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from scorecard.config import KNOWN_KINDS as KNOWN_KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scorecard.config import SourceConfig
+    from scorecard.config import Config, SourceConfig
 
 # Every kind the config accepts (SPEC §5) is config.KNOWN_KINDS. A kind is
 # "supported" once a module ``scorecard.sources.<kind>`` exists and registers
@@ -50,6 +56,10 @@ def _no_progress(text: str) -> None:
     """Default progress callback: say nothing."""
 
 
+def _no_previous() -> dict[str, pd.DataFrame]:
+    return {}
+
+
 @dataclass
 class FetchContext:
     """What one fetch is asked to do."""
@@ -64,6 +74,11 @@ class FetchContext:
     """This source's previous sync state; a mutable copy the source may change."""
     progress: Callable[[str], None] = _no_progress
     """Report short status text ("page 3 of acme/api")."""
+    load_previous: Callable[[], dict[str, pd.DataFrame]] = _no_previous
+    """This source's cached events from its last success (empty on ``full``).
+
+    Incremental sources merge their fresh events into these, because the store
+    replaces a source's data with each result."""
 
 
 @dataclass
@@ -82,6 +97,9 @@ class SourceResult:
     """Requests left in the vendor's rate-limit budget, when known."""
     complete: bool = True
     """False when the source stopped early (budget spent) and the data is partial."""
+    stats: dict[str, int] = field(default_factory=dict)
+    """Request counters (``requests``, ``not_modified``, ``retries``, ``malformed``,
+    ``items.<stream>``) for the sync summary and the Sources screen."""
 
     @property
     def items(self) -> int:
@@ -104,6 +122,14 @@ class SourceFactory(Protocol):
     """Builds a source from its config (a source class is a factory)."""
 
     def __call__(self, cfg: SourceConfig, *, strict: bool = False) -> Source: ...
+
+
+class ConfigAwareSourceFactory(Protocol):
+    """A factory that also needs the whole config (teams, production environments)."""
+
+    def __call__(
+        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
+    ) -> Source: ...
 
 
 _F = TypeVar("_F", bound=SourceFactory)
@@ -147,12 +173,602 @@ def _factory_for(name: str, kind: str) -> SourceFactory:
     return factory
 
 
-def build_source(cfg: SourceConfig, *, strict: bool = False) -> Source:
+def _accepts_config(factory: Any) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    return "config" in parameters
+
+
+def build_source(
+    cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
+) -> Source:
     """A ready-to-fetch source for ``cfg``.
 
     ``strict`` (the ``--strict`` flag) makes bad input fatal on top of the
-    source's own ``strict`` setting. Unknown or not-yet-implemented kinds raise
-    :class:`FatalSourceError`.
+    source's own ``strict`` setting. ``config`` (the whole config) is passed to
+    factories that take it: API sources need the teams' repos. Unknown or
+    not-yet-implemented kinds raise :class:`FatalSourceError`.
     """
     factory = _factory_for(cfg.name, cfg.kind)
+    if config is not None and _accepts_config(factory):
+        aware: ConfigAwareSourceFactory = factory  # type: ignore[assignment]
+        return aware(cfg, strict=strict, config=config)
     return factory(cfg, strict=strict)
+
+
+# =========================================================================================
+# The HTTP layer shared by every API source (SPEC §10): one client per source, retries
+# with backoff and jitter, rate limits, conditional requests, pagination, request stats.
+# =========================================================================================
+
+_LOCAL_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+RETRY_ATTEMPTS: Final = 6
+"""Attempts per request (the first one included) before a transient error is fatal."""
+BACKOFF_INITIAL_S: float = 0.5
+"""First backoff wait; doubles per retry (with full jitter) up to :data:`BACKOFF_MAX_S`."""
+BACKOFF_MAX_S: float = 30.0
+DEFAULT_MAX_WAIT_S: Final = 60.0
+"""Longest single rate-limit wait a source accepts before stopping with partial data."""
+MAX_PAGES: Final = 10_000
+"""Hard ceiling on pages per listing, a last line of defence against runaway loops."""
+
+
+async def _default_sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+# Tests replace these to wait out rate limits without really waiting.
+sleep: Callable[[float], Awaitable[None]] = _default_sleep
+clock: Callable[[], float] = time.time
+
+
+class RateLimitExhausted(SourceError):
+    """The vendor asked for a longer wait than the source's ``max_wait_s``.
+
+    The source stops fetching and delivers what it has, marked partial.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retriable=True)
+
+
+class PaginationLoop(SourceError):
+    """A paginated listing pointed back at a page (or cursor) it had already served."""
+
+
+class _Retry(Exception):
+    """A transient HTTP answer worth another attempt (5xx, 429, rate limited)."""
+
+    def __init__(self, message: str, wait_s: float | None = None) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
+@dataclass
+class RequestStats:
+    """What one source's client did, for the sync summary and the Sources screen."""
+
+    requests: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    malformed: int = 0
+    waited_s: float = 0.0
+    rate_limit_remaining: int | None = None
+    items: dict[str, int] = field(default_factory=dict)
+
+    def count(self, stream: str, n: int = 1) -> None:
+        self.items[stream] = self.items.get(stream, 0) + n
+
+    def as_dict(self) -> dict[str, int]:
+        """Flat counters: ``requests``, ``not_modified``, ``retries``, ``malformed``,
+        ``rate_limit_remaining`` (when known) and ``items.<stream>``."""
+        out = {
+            "requests": self.requests,
+            "not_modified": self.not_modified,
+            "retries": self.retries,
+            "malformed": self.malformed,
+        }
+        if self.rate_limit_remaining is not None:
+            out["rate_limit_remaining"] = self.rate_limit_remaining
+        for stream, n in sorted(self.items.items()):
+            out[f"items.{stream}"] = n
+        return out
+
+
+@dataclass
+class Page:
+    """One answer of a listing or a single GET."""
+
+    url: str
+    status: int
+    data: Any = None
+    """Parsed JSON (None when not modified or malformed)."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    not_modified: bool = False
+    """A 304: the validators matched, the data is what was stored last time."""
+    malformed: bool = False
+    """The body was not valid JSON; counted and skipped."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Notes the caller keeps with this page's validators (e.g. its oldest timestamp)."""
+    next_url: str | None = None
+
+
+def _is_local(host: str | None) -> bool:
+    return (host or "").lower() in _LOCAL_HOSTS
+
+
+def request_key(url: str, params: Mapping[str, Any] | None = None) -> str:
+    """A stable key for a GET: the URL with its query parameters sorted."""
+    import httpx
+
+    merged = httpx.URL(url)
+    if params:
+        merged = merged.copy_merge_params({k: v for k, v in params.items() if v is not None})
+    query = sorted(httpx.QueryParams(merged.query.decode()).multi_items())
+    base = str(merged.copy_with(query=None))
+    return base + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "")
+
+
+class HttpClient:
+    """One async HTTP client per source.
+
+    Timeouts, a ``scorecard/<version>`` User-Agent, TLS verification always on, a
+    concurrency limit, retries with backoff and jitter on connect errors, timeouts,
+    5xx and 429, rate-limit waits honouring ``Retry-After`` and reset headers up to
+    ``max_wait_s``, and conditional requests whose validators live in the source's
+    sync state (``validators``: request key -> etag / last_modified / next / meta).
+    """
+
+    def __init__(
+        self,
+        cfg: SourceConfig,
+        *,
+        auth_headers: Mapping[str, str] | None = None,
+        validators: dict[str, Any] | None = None,
+        secrets: list[str] | None = None,
+        transport: Any = None,
+    ) -> None:
+        import httpx
+
+        from scorecard import __version__
+
+        if not cfg.api_url:
+            raise FatalSourceError(f"source '{cfg.name}': no api_url configured")
+        base = httpx.URL(cfg.api_url.rstrip("/") + "/")
+        if base.scheme not in ("http", "https"):
+            raise FatalSourceError(f"source '{cfg.name}': api_url must be http(s)://")
+        if base.scheme == "http" and not _is_local(base.host) and not cfg.allow_insecure:
+            raise FatalSourceError(
+                f"source '{cfg.name}': refusing plain http:// to {base.host}; use https:// "
+                "or set allow_insecure = true"
+            )
+        self.name = cfg.name
+        self.base = base
+        self.allow_insecure = cfg.allow_insecure
+        self.stats = RequestStats()
+        self.max_wait_s = float(cfg.options.get("max_wait_s", DEFAULT_MAX_WAIT_S))
+        self.previous_validators: dict[str, Any] = dict(validators or {})
+        self.validators: dict[str, Any] = {}
+        """Validators seen in this run; becomes the new state (unused ones are dropped)."""
+        self.secrets = [s for s in (secrets or []) if s]
+        self._limit = asyncio.Semaphore(max(1, cfg.max_concurrency))
+        headers = {
+            "User-Agent": f"scorecard/{__version__}",
+            "Accept": "application/json",
+            **(auth_headers or {}),
+        }
+        self._client = httpx.AsyncClient(
+            base_url=base,
+            headers=headers,
+            timeout=httpx.Timeout(cfg.timeout_s),
+            follow_redirects=True,
+            verify=True,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def url(self, path: str) -> str:
+        """An absolute URL for ``path`` under the API base (absolute URLs pass through)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return str(self.base.join(path.lstrip("/")))
+
+    def _redact(self, text: str) -> str:
+        from scorecard.secrets import redact
+
+        return redact(text, self.secrets)
+
+    def _check_url(self, url: str) -> None:
+        import httpx
+
+        target = httpx.URL(url)
+        if (target.scheme, target.host, target.port) != (
+            self.base.scheme,
+            self.base.host,
+            self.base.port,
+        ):
+            raise SourceError(
+                f"refusing to send credentials to {target.scheme}://{target.host} "
+                f"(the API is at {self.base.scheme}://{self.base.host})"
+            )
+
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        conditional: bool = True,
+    ) -> Page:
+        """GET ``path`` as JSON, with retries, rate-limit waits and validators.
+
+        Returns a :class:`Page`; 304 answers come back with ``not_modified`` and the
+        meta stored with the validators. 404 and other 4xx raise :class:`SourceError`
+        (401/403 without a rate limit: :class:`FatalSourceError`).
+        """
+        import tenacity
+
+        url = self.url(path)
+        self._check_url(url)
+        key = request_key(url, params)
+        stored = self.previous_validators.get(key) if conditional else None
+        attempt = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception(self._retriable),
+            wait=self._wait,
+            stop=tenacity.stop_after_attempt(RETRY_ATTEMPTS),
+            sleep=self._sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        try:
+            async for tries in attempt:
+                with tries:
+                    page = await self._once(url, params, key, stored)
+        except _Retry as exc:
+            raise SourceError(self._redact(f"GET {key}: {exc}"), retriable=True) from None
+        except Exception as exc:
+            import httpx
+
+            if isinstance(exc, httpx.TransportError):
+                what = type(exc).__name__
+                detail = str(exc) or what
+                raise SourceError(
+                    self._redact(f"GET {key}: {detail} ({what})"), retriable=True
+                ) from None
+            raise
+        return page
+
+    @staticmethod
+    def _retriable(exc: BaseException) -> bool:
+        import httpx
+
+        return isinstance(exc, (_Retry, httpx.TransportError))
+
+    def _wait(self, retry_state: Any) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _Retry) and exc.wait_s is not None:
+            return max(0.0, exc.wait_s)
+        ceiling = min(BACKOFF_MAX_S, BACKOFF_INITIAL_S * 2 ** (retry_state.attempt_number - 1))
+        return random.uniform(0, ceiling)  # full jitter
+
+    async def _sleep(self, seconds: float) -> None:
+        self.stats.waited_s += seconds
+        await sleep(seconds)
+
+    def _before_sleep(self, retry_state: Any) -> None:
+        self.stats.retries += 1
+
+    async def _once(
+        self, url: str, params: Mapping[str, Any] | None, key: str, stored: Any
+    ) -> Page:
+        headers: dict[str, str] = {}
+        if isinstance(stored, dict):
+            if stored.get("etag"):
+                headers["If-None-Match"] = str(stored["etag"])
+            if stored.get("last_modified"):
+                headers["If-Modified-Since"] = str(stored["last_modified"])
+        async with self._limit:
+            self.stats.requests += 1
+            response = await self._client.get(url, params=params, headers=headers)
+        self._note_rate_limit(response.headers)
+        status = response.status_code
+        if status == 304 and isinstance(stored, dict):
+            self.stats.not_modified += 1
+            self.validators[key] = stored
+            return Page(
+                url=key,
+                status=304,
+                headers=response.headers,
+                not_modified=True,
+                meta=dict(stored.get("meta") or {}),
+                next_url=stored.get("next"),
+            )
+        if status == 429 or status >= 500 or self._rate_limited(response):
+            wait = self._rate_limit_wait(response.headers)
+            reason = f"HTTP {status}"
+            if wait is not None and wait > self.max_wait_s:
+                raise RateLimitExhausted(
+                    f"{self.name}: rate limited (HTTP {status}); the API asks to wait "
+                    f"{wait:.0f}s, more than max_wait_s = {self.max_wait_s:g}; "
+                    "stopped early with partial data"
+                )
+            if wait is None and status in (403, 429):
+                wait = min(BACKOFF_MAX_S, self.max_wait_s)
+            raise _Retry(reason, wait)
+        if status in (401, 403):
+            raise FatalSourceError(
+                self._redact(
+                    f"GET {key}: HTTP {status} — check the token of source '{self.name}' "
+                    f"(`scorecard auth set {self.name}`) and its permissions"
+                )
+            )
+        if status >= 400:
+            raise SourceError(self._redact(f"GET {key}: HTTP {status}"))
+        validators: dict[str, Any] = {}
+        if response.headers.get("etag"):
+            validators["etag"] = response.headers["etag"]
+        if response.headers.get("last-modified"):
+            validators["last_modified"] = response.headers["last-modified"]
+        page = Page(url=key, status=status, headers=response.headers)
+        try:
+            page.data = response.json()
+        except (ValueError, UnicodeDecodeError):
+            page.malformed = True
+            self.stats.malformed += 1
+        if validators and not page.malformed:
+            self.validators[key] = validators
+        return page
+
+    def remember(self, page: Page, *, next_url: str | None = None, **meta: Any) -> None:
+        """Keep ``next_url`` and ``meta`` with ``page``'s validators for the next sync."""
+        entry = self.validators.get(page.url)
+        if entry is None:
+            return
+        entry = dict(entry)
+        if next_url is not None:
+            entry["next"] = next_url
+        if meta:
+            entry["meta"] = {**(entry.get("meta") or {}), **meta}
+        self.validators[page.url] = entry
+
+    @staticmethod
+    def _rate_limited(response: Any) -> bool:
+        """A 403 that is a rate limit (GitHub primary or secondary), not a permission problem."""
+        if response.status_code != 403:
+            return False
+        headers = response.headers
+        if headers.get("x-ratelimit-remaining") == "0" or headers.get("retry-after"):
+            return True
+        try:
+            text = response.text.lower()
+        except Exception:
+            return False
+        return "rate limit" in text
+
+    def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
+        for name in ("x-ratelimit-remaining", "ratelimit-remaining"):
+            value = headers.get(name)
+            if value is not None:
+                with contextlib.suppress(ValueError):
+                    self.stats.rate_limit_remaining = int(value)
+                return
+
+    @staticmethod
+    def _rate_limit_wait(headers: Mapping[str, str]) -> float | None:
+        """Seconds the API asks us to wait: ``Retry-After`` or a rate-limit reset time."""
+        retry_after = headers.get("retry-after")
+        if retry_after:
+            try:
+                return max(0.0, float(retry_after))
+            except ValueError:
+                from email.utils import parsedate_to_datetime
+
+                with contextlib.suppress(TypeError, ValueError):
+                    return max(0.0, parsedate_to_datetime(retry_after).timestamp() - clock())
+        remaining = headers.get("x-ratelimit-remaining", headers.get("ratelimit-remaining"))
+        reset = headers.get("x-ratelimit-reset", headers.get("ratelimit-reset"))
+        if remaining == "0" and reset:
+            try:
+                value = float(reset)
+            except ValueError:
+                return None
+            # Epoch seconds (GitHub, GitLab) or, for the IETF draft header, a delta.
+            return max(0.0, value - clock()) + 1.0 if value > 1e9 else max(0.0, value)
+        return None
+
+
+# --- pagination ---------------------------------------------------------------------------
+
+
+def link_next(headers: Mapping[str, str]) -> str | None:
+    """The ``rel="next"`` target of an RFC 8288 ``Link`` header."""
+    value = headers.get("link")
+    if not value:
+        return None
+    for part in value.split(","):
+        section = part.split(";")
+        if len(section) < 2:
+            continue
+        target = section[0].strip()
+        if not (target.startswith("<") and target.endswith(">")):
+            continue
+        for attr in section[1:]:
+            name, _, rel = attr.strip().partition("=")
+            if name.strip().lower() == "rel" and "next" in rel.strip().strip('"').split():
+                return target[1:-1]
+    return None
+
+
+class _LoopGuard:
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.seen: set[str] = set()
+
+    def check(self, key: str) -> None:
+        if key in self.seen:
+            raise PaginationLoop(f"pagination loop in {self.what}: {key} was already fetched")
+        if len(self.seen) >= MAX_PAGES:
+            raise PaginationLoop(f"more than {MAX_PAGES} pages in {self.what}; stopped")
+        self.seen.add(key)
+
+
+async def paginate_link(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    conditional: bool = True,
+) -> AsyncIterator[Page]:
+    """Follow ``Link: <...>; rel="next"`` (GitHub, GitLab keyset) page by page.
+
+    Yields every page, 304s included (with the next URL stored last time).
+    """
+    guard = _LoopGuard(path)
+    url: str | None = client.url(path)
+    query: Mapping[str, Any] | None = params
+    while url is not None:
+        guard.check(request_key(url, query))
+        page = await client.get(url, query, conditional=conditional)
+        if not page.not_modified:
+            page.next_url = link_next(page.headers)
+            client.remember(page, next_url=page.next_url or "")
+        yield page
+        url, query = (page.next_url or None), None
+
+
+async def paginate_pages(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    page_param: str = "page",
+    next_header: str = "x-next-page",
+    conditional: bool = True,
+) -> AsyncIterator[Page]:
+    """Page-number pagination (GitLab's ``x-next-page``; ``page=N`` parameters)."""
+    guard = _LoopGuard(path)
+    current: str | None = "1"
+    while current:
+        query = {**(params or {}), page_param: current}
+        guard.check(request_key(client.url(path), query))
+        page = await client.get(path, query, conditional=conditional)
+        if not page.not_modified:
+            page.next_url = (page.headers.get(next_header) or "").strip() or None
+            client.remember(page, next_url=page.next_url or "")
+        yield page
+        current = page.next_url
+
+
+async def paginate_offset(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    limit: int = 100,
+    more_key: str = "more",
+    items_key: str,
+    conditional: bool = False,
+) -> AsyncIterator[Page]:
+    """Offset + ``more`` pagination (PagerDuty style: ``offset``, ``limit``, ``more``)."""
+    guard = _LoopGuard(path)
+    offset = 0
+    while True:
+        query = {**(params or {}), "offset": offset, "limit": limit}
+        guard.check(request_key(client.url(path), query))
+        page = await client.get(path, query, conditional=conditional)
+        yield page
+        data = page.data if isinstance(page.data, dict) else {}
+        items = data.get(items_key)
+        if not data.get(more_key) or not isinstance(items, list) or not items:
+            return
+        offset += len(items)
+
+
+async def paginate_cursor(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    cursor_path: tuple[str, ...],
+    cursor_param: str = "after",
+    conditional: bool = False,
+) -> AsyncIterator[Page]:
+    """Cursor pagination: the next cursor is read from the body at ``cursor_path``."""
+    guard = _LoopGuard(path)
+    seen_cursors: set[str] = set()
+    cursor: str | None = None
+    while True:
+        query = {**(params or {})}
+        if cursor is not None:
+            query[cursor_param] = cursor
+        guard.check(request_key(client.url(path), query))
+        page = await client.get(path, query, conditional=conditional)
+        yield page
+        node: Any = page.data
+        for part in cursor_path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not node:
+            return
+        cursor = str(node)
+        if cursor in seen_cursors:
+            raise PaginationLoop(f"pagination loop in {path}: cursor {cursor} repeated")
+        seen_cursors.add(cursor)
+
+
+# --- helpers for API sources ----------------------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp as aware UTC (``Z`` and offsets accepted), else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def iso(value: datetime) -> str:
+    """``2024-03-10T12:00:00Z``."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def merge_frames(
+    previous: Mapping[str, pd.DataFrame], fresh: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Previous events plus fresh ones, deduplicated by ``id`` (fresh wins)."""
+    from scorecard import model
+
+    out: dict[str, pd.DataFrame] = {}
+    for kind in sorted(set(previous) | set(fresh)):
+        if kind not in model.SCHEMAS:
+            continue
+        event_kind: model.EventKind = kind  # type: ignore[assignment]
+        parts = [f for f in (previous.get(kind), fresh.get(kind)) if f is not None and len(f)]
+        merged = model.concat(event_kind, parts)
+        if "id" in merged.columns and len(merged):
+            merged = merged.drop_duplicates("id", keep="last").reset_index(drop=True)
+        if len(merged) or kind in fresh:
+            out[kind] = merged
+    return out
+
+
+def glob_match(value: str | None, patterns: Sequence[str]) -> bool:
+    """Case-insensitive shell-glob match of ``value`` against any of ``patterns``."""
+    if not value:
+        return False
+    folded = value.casefold()
+    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
