@@ -154,3 +154,68 @@ def sync_and_score(
         config, store, only=only, full=full, as_of=as_of, now=now, progress=progress, strict=strict
     )
     return summary, cached_scorecard(config, store, as_of=as_of, window_days=window_days, now=now)
+
+
+def live_scorecard(
+    config: Config,
+    *,
+    as_of: datetime | None = None,
+    window_days: int | None = None,
+    now: datetime | None = None,
+) -> Scorecard:
+    """Fetch every source into memory and score: the cache is neither read nor written.
+
+    For read-only use (``scorecard standup --live``): the sources run side by
+    side as in a sync, but their events stay in memory. A failed source becomes
+    an in-memory status with its (redacted) error, so its teams show ``stale``.
+    """
+    import asyncio
+
+    from scorecard import model, sync
+    from scorecard.sources.base import FetchContext, SourceResult, build_source
+    from scorecard.store import SourceStatus
+
+    moment = now or utcnow()
+    since = sync.history_start(config, moment, as_of)
+
+    async def one(cfg: Any) -> tuple[Any, SourceResult | None, str | None]:
+        try:
+            source = build_source(cfg, config=config)
+            result = await source.fetch(FetchContext(since=since, until=moment))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one source failing never hides the others
+            secrets = sync._secrets_for(cfg)
+            return cfg, None, sync.redact_text(sync._error_message(exc), secrets)
+        return cfg, result, None
+
+    async def every() -> list[tuple[Any, SourceResult | None, str | None]]:
+        return list(await asyncio.gather(*(one(cfg) for cfg in config.sources)))
+
+    parts: dict[model.EventKind, list[pd.DataFrame]] = {kind: [] for kind in model.EVENT_KINDS}
+    statuses: dict[str, Any] = {}
+    for cfg, result, error in asyncio.run(every()):
+        status = SourceStatus(name=cfg.name, kind=cfg.kind, last_attempt_at=moment)
+        if result is None:
+            status.last_error = error
+            status.complete = False
+        else:
+            for kind in model.EVENT_KINDS:
+                if kind in result.frames:
+                    parts[kind].append(result.frames[kind])
+            status.last_success_at = moment
+            status.items = result.items
+            status.skipped = result.skipped
+            status.rate_limit_remaining = result.rate_limit_remaining
+            status.complete = result.complete
+        statuses[cfg.name] = status
+    frames: dict[str, pd.DataFrame] = {k: model.concat(k, found) for k, found in parts.items()}
+    report = report_from_frames(
+        frames,
+        config,
+        as_of=as_of or moment,
+        window_days=window_days,
+        statuses=statuses,
+        now=moment,
+    )
+    return Scorecard(report=report, config=config, statuses=statuses)
