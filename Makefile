@@ -8,7 +8,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest screenshots export-demo clean
+.PHONY: demo test lint typecheck pytest screenshots export-demo clean test-prereqs
+
+# GitHub's OpenAPI description (with official example payloads) for the GitHub parsing tests.
+OCTOKIT_DIR := tests/.octokit
+OCTOKIT     := $(OCTOKIT_DIR)/package/generated/api.github.com.json
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +39,16 @@ lint: $(DEV)
 typecheck: $(DEV)
 	$(BIN)/mypy
 
-pytest: $(DEV)
+$(OCTOKIT):
+	mkdir -p $(OCTOKIT_DIR)
+	cd $(OCTOKIT_DIR) && npm pack --silent @octokit/openapi@23 >/dev/null \
+		&& tar xzf octokit-openapi-*.tgz package/package.json package/generated/api.github.com.json \
+		&& rm -f octokit-openapi-*.tgz
+	touch $@
+
+test-prereqs: $(OCTOKIT)
+
+pytest: $(DEV) test-prereqs
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

@@ -15,6 +15,7 @@ import fnmatch
 import importlib
 import inspect
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -354,6 +355,8 @@ class HttpClient:
         self.validators: dict[str, Any] = {}
         """Validators seen in this run; becomes the new state (unused ones are dropped)."""
         self.secrets = [s for s in (secrets or []) if s]
+        self.exhausted: str | None = None
+        """Set once the rate-limit budget is spent: every later request stops at once."""
         self._limit = asyncio.Semaphore(max(1, cfg.max_concurrency))
         headers = {
             "User-Agent": f"scorecard/{__version__}",
@@ -418,6 +421,8 @@ class HttpClient:
         """
         import tenacity
 
+        if self.exhausted is not None:
+            raise RateLimitExhausted(self.exhausted)
         url = self.url(path)
         self._check_url(url)
         key = request_key(url, params)
@@ -433,7 +438,10 @@ class HttpClient:
         try:
             async for tries in attempt:
                 with tries:
-                    page = await self._once(url, params, key, stored)
+                    page = await self._once(url, params, key, stored, remember=conditional)
+        except RateLimitExhausted as exc:
+            self.exhausted = str(exc)
+            raise
         except _Retry as exc:
             raise SourceError(self._redact(f"GET {key}: {exc}"), retriable=True) from None
         except Exception as exc:
@@ -469,7 +477,13 @@ class HttpClient:
         self.stats.retries += 1
 
     async def _once(
-        self, url: str, params: Mapping[str, Any] | None, key: str, stored: Any
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        key: str,
+        stored: Any,
+        *,
+        remember: bool = True,
     ) -> Page:
         headers: dict[str, str] = {}
         if isinstance(stored, dict):
@@ -525,7 +539,7 @@ class HttpClient:
         except (ValueError, UnicodeDecodeError):
             page.malformed = True
             self.stats.malformed += 1
-        if validators and not page.malformed:
+        if validators and remember and not page.malformed:
             self.validators[key] = validators
         return page
 
@@ -772,3 +786,147 @@ def glob_match(value: str | None, patterns: Sequence[str]) -> bool:
         return False
     folded = value.casefold()
     return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
+
+
+# --- shared by the API sources (GitHub, GitLab) --------------------------------------------
+
+MAX_PROBLEMS_PER_SOURCE: Final = 50
+DEFAULT_CANARY_ENVIRONMENTS: Final = ("canary*", "*-canary")
+DEFAULT_ROLLBACK_PATTERNS: Final = (r"(?i)^revert\b", r"(?i)\brollback\b", r"(?i)\broll back\b")
+
+
+@dataclass
+class Collected:
+    """Fresh records of one API sync, plus what was skipped and why."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+    complete: bool = True
+
+    def add(self, kind: str, record: dict[str, Any], where: str) -> bool:
+        """Keep ``record`` if it has every required field; else count it as skipped."""
+        from scorecard import model
+
+        event_kind: model.EventKind = kind  # type: ignore[assignment]
+        missing = [f for f in model.REQUIRED[event_kind] if record.get(f) in (None, "")]
+        if missing:
+            self.bad(where, f"missing {', '.join(missing)}")
+            return False
+        self.records.setdefault(kind, []).append(record)
+        return True
+
+    def bad(self, where: str, message: str) -> None:
+        self.skipped += 1
+        self.problem(f"{where}: {message} (skipped)")
+
+    def problem(self, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS_PER_SOURCE:
+            self.problems.append(message)
+        elif len(self.problems) == MAX_PROBLEMS_PER_SOURCE:
+            self.problems.append("... more problems not shown")
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        from scorecard import model
+
+        out: dict[str, pd.DataFrame] = {}
+        for kind, rows in self.records.items():
+            event_kind: model.EventKind = kind  # type: ignore[assignment]
+            out[kind] = model.frame_from_records(event_kind, rows)
+        return out
+
+
+def resolve_deployments(
+    deployments: pd.DataFrame,
+    changes: pd.DataFrame | None,
+    *,
+    production: Sequence[str],
+    canary_environments: Sequence[str],
+    rollback_patterns: Sequence[re.Pattern[str]],
+) -> pd.DataFrame:
+    """Strategies and rollbacks that need more than one event to decide.
+
+    A production deployment is ``canary`` when the same commit reached a canary
+    environment (success) no later than it started; otherwise ``unknown`` (left
+    for rollout samples to resolve). A deployment is a rollback when it was
+    recognised as one when parsed, or when it ships the merge commit of a revert
+    change (a change whose title matches a rollback pattern).
+    """
+    if deployments.empty:
+        return deployments
+    import pandas as pd
+
+    env = deployments["environment"].astype(object)
+    prod_names = {p.casefold() for p in production}
+    is_prod = env.map(lambda e: isinstance(e, str) and e.casefold() in prod_names)
+    is_canary = env.map(lambda e: isinstance(e, str) and glob_match(e, canary_environments))
+    canary_first: dict[tuple[Any, Any], Any] = {}
+    ok = deployments["status"].astype(object) == "success"
+    for repo, sha, at in zip(
+        deployments.loc[is_canary & ok, "repo"].astype(object),
+        deployments.loc[is_canary & ok, "commit_sha"],
+        deployments.loc[is_canary & ok, "started_at"],
+    ):
+        if sha and pd.notna(at):
+            key = (repo, sha)
+            canary_first[key] = min(at, canary_first.get(key, at))
+    strategy = deployments["strategy"].astype(object).copy()
+    for idx in deployments.index[is_prod.to_numpy(dtype=bool)]:
+        key = (deployments.at[idx, "repo"], deployments.at[idx, "commit_sha"])
+        first = canary_first.get(key)
+        started: Any = deployments.at[idx, "started_at"]
+        if first is not None and pd.notna(started) and first <= started:
+            strategy[idx] = "canary"
+        elif strategy[idx] == "canary":
+            strategy[idx] = "unknown"
+    strategy[is_canary & ~is_prod] = "canary"
+    out = deployments.copy()
+    out["strategy"] = strategy.astype(deployments["strategy"].dtype)
+    if changes is not None and not changes.empty:
+        titles = changes["title"].astype(object).fillna("")
+        reverts = titles.map(lambda t: any(p.search(t) for p in rollback_patterns))
+        shas = set(changes.loc[reverts, "merge_sha"].dropna().astype(str))
+        if shas:
+            out["is_rollback"] = out["is_rollback"] | out["commit_sha"].isin(shas)
+    return out
+
+
+def compile_patterns(patterns: Sequence[str] | None) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in (patterns or DEFAULT_ROLLBACK_PATTERNS)]
+
+
+def matches_any(text: Any, patterns: Sequence[re.Pattern[str]]) -> bool:
+    return isinstance(text, str) and any(p.search(text) for p in patterns)
+
+
+def finish_api_result(
+    collected: Collected,
+    previous: Mapping[str, pd.DataFrame],
+    client: HttpClient,
+    *,
+    state: dict[str, Any],
+    production: Sequence[str],
+    canary_environments: Sequence[str],
+    rollback_patterns: Sequence[re.Pattern[str]],
+) -> SourceResult:
+    """Merge fresh records into the previous events and package the result."""
+    frames = merge_frames(previous, collected.frames())
+    if "deployments" in frames:
+        frames["deployments"] = resolve_deployments(
+            frames["deployments"],
+            frames.get("changes"),
+            production=production,
+            canary_environments=canary_environments,
+            rollback_patterns=rollback_patterns,
+        )
+    stats = client.stats.as_dict()
+    stats["skipped"] = collected.skipped
+    return SourceResult(
+        frames=frames,
+        skipped=collected.skipped,
+        problems=[client._redact(p) for p in collected.problems],
+        state={**state, "http": client.validators},
+        rate_limit_remaining=client.stats.rate_limit_remaining,
+        complete=collected.complete,
+        stats=stats,
+    )
