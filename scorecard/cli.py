@@ -65,8 +65,40 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser("demo", parents=[common], help="open the TUI on the built-in demo org")
-    demo.add_argument("--readonly", action="store_true", help="write nothing at all")
-    demo.add_argument("--as-of", metavar="DATE", type=_as_of, help="score as of this time")
+    # SUPPRESS: `scorecard --readonly demo` keeps the flag given before the command
+    demo.add_argument(
+        "--readonly", action="store_true", default=argparse.SUPPRESS, help="write nothing at all"
+    )
+    demo.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_as_of,
+        default=argparse.SUPPRESS,
+        help="score as of this time",
+    )
+
+    standup = sub.add_parser(
+        "standup", parents=[common], help="read-only rotating standup view (one team at a time)"
+    )
+    source = standup.add_mutually_exclusive_group()
+    source.add_argument("--config", metavar="PATH")
+    source.add_argument("--demo", action="store_true", help="the built-in demo org")
+    standup.add_argument(
+        "--interval", metavar="S", type=_interval, default=15.0, help="seconds per team (15)"
+    )
+    standup.add_argument(
+        "--team", metavar="NAME", action="append", default=[], help="only this team (repeatable)"
+    )
+    standup.add_argument(
+        "--live", action="store_true", help="fetch the sources into memory (no cache needed)"
+    )
+    standup.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_as_of,
+        default=argparse.SUPPRESS,
+        help="score as of this time",
+    )
 
     sync = sub.add_parser("sync", parents=[common], help="pull sources into the cache")
     sync.add_argument("--config", metavar="PATH")
@@ -115,6 +147,16 @@ def _as_of(text: str) -> datetime:
             f"not a date: {text!r} (use YYYY-MM-DD or an ISO 8601 time)"
         ) from None
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _interval(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 1 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"interval must be 1..3600 seconds, got {text}")
+    return seconds
 
 
 def _window(text: str) -> int:
@@ -168,13 +210,27 @@ def _dispatch(args: argparse.Namespace) -> int:
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: cmd_tui,
         "demo": cmd_demo,
+        "standup": cmd_standup,
         "sync": cmd_sync,
         "export": cmd_export,
         "auth": cmd_auth,
         "config": cmd_config,
         "init": cmd_init,
     }
+    if getattr(args, "readonly", False) and _writes(args):
+        raise UsageError(f"--readonly: `scorecard {args.command}` would write; nothing was done")
     return handlers[args.command](args)
+
+
+def _writes(args: argparse.Namespace) -> bool:
+    """Whether the command writes (cache, keyring, config or a report file)."""
+    if args.command in ("sync", "init"):
+        return True
+    if args.command == "auth":
+        return bool(args.action in ("set", "delete"))
+    if args.command == "export":
+        return bool(args.output != "-")
+    return False
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -217,6 +273,49 @@ def _run_tui(*, config: Config | None, demo: bool, read_only: bool, args: Any) -
         store_root=None,
     )
     return int(run(options))
+
+
+def cmd_standup(args: argparse.Namespace) -> int:
+    """`scorecard standup`: the read-only rotating standup view (never writes)."""
+    from scorecard.tui.standup import StandupOptions, resolve_teams, run_standup
+
+    as_of = getattr(args, "as_of", None)
+    options = StandupOptions(interval=args.interval, live=args.live)
+    if args.demo:
+        from scorecard import service
+        from scorecard.demo import demo_config
+
+        known = [t.name for t in demo_config().teams]
+
+        def loader() -> Scorecard:
+            return service.demo_scorecard(as_of)
+
+    else:
+        config = _load(args)
+        known = [t.name for t in config.teams]
+        loader = _standup_loader(config, live=args.live, as_of=as_of)
+    try:
+        options.teams = resolve_teams(args.team, known)
+    except ValueError as exc:
+        raise UsageError(f"--team: {exc}") from None
+    return int(run_standup(loader, options))
+
+
+def _standup_loader(config: Config, *, live: bool, as_of: datetime | None) -> Callable[[], Any]:
+    """Where standup's scorecard comes from: the cache (read-only) or a live fetch."""
+    from scorecard import service
+
+    if live:
+        return lambda: service.live_scorecard(config, as_of=as_of)
+    from scorecard.store import Store
+
+    store = Store(read_only=True)
+    if not store.has_data():
+        raise RuntimeFailure(
+            f"no cached data yet in {store.root}: run `scorecard sync` first, "
+            "or use `scorecard standup --live`"
+        )
+    return lambda: service.cached_scorecard(config, store, as_of=as_of)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -270,7 +369,7 @@ def _export_scorecard(args: argparse.Namespace) -> Scorecard:
     config = _load(args)
     from scorecard.store import Store
 
-    if args.offline or config.read_only:
+    if args.offline or config.read_only or getattr(args, "readonly", False):
         store = Store(read_only=True)
         return service.cached_scorecard(config, store, as_of=args.as_of, window_days=args.window)
     summary, card = service.sync_and_score(
