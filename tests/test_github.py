@@ -388,3 +388,71 @@ async def test_unknown_repo_and_bad_token(
     error = summary.outcomes[0].error
     assert error is not None and "401" in error and token not in error
     assert store.statuses()["gh"].last_success_at == NOW  # the last good data stays
+
+
+# --- end to end: config -> `scorecard sync` -> `scorecard export` ------------------------
+
+
+def test_sync_then_export_end_to_end(
+    fake_server: FakeServer,
+    token: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scorecard import cli
+
+    monkeypatch.setenv("SCORECARD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("SCORECARD_CONFIG", raising=False)
+    now = datetime.now(UTC).replace(microsecond=0)
+    day, hour, ten = timedelta(days=1), timedelta(hours=1), timedelta(minutes=10)
+    fake = FakeGitHub(fake_server)
+    pay = fake.repo("acme/payments-api")
+    for n, ago in enumerate((7, 5, 3, 1), start=1):
+        t = now - ago * day
+        pay.deploy(n, f"{n:040x}", "production", t, [("success", t + ten)])
+    pay.deploy(9, f"{1:040x}", "canary", now - 7 * day - hour, [("success", now - 7 * day - hour)])
+    pay.pull(21, now - 7 * day - 2 * hour, now - 7 * day - 12 * hour)  # lead 12h10m
+    pay.pull(22, now - 3 * day - hour, now - 3 * day - 25 * hour)  # lead 25h10m
+    for i in range(10):
+        pay.run(300 + i, now - (i + 1) * hour, conclusion="failure" if i < 2 else "success")
+    search = fake.repo("acme/search")
+    for i in range(2):
+        search.run(700 + i, now - (i + 2) * day, name="Deploy", path=".github/workflows/deploy.yml")
+    config = tmp_path / "scorecard.toml"
+    config.write_text(
+        f"""
+[scorecard]
+org = "Acme"
+
+[sources.gh]
+kind = "github"
+api_url = "{fake_server.url}"
+token_env = "GH_TEST_TOKEN"
+deploy_workflows = ["deploy*"]
+
+[[teams]]
+name = "Payments"
+repos = ["acme/payments-api"]
+
+[[teams]]
+name = "Search"
+repos = ["acme/search"]
+""",
+        encoding="utf-8",
+    )
+    assert cli.main(["sync", "--config", str(config)]) == 0
+    _out, err = capsys.readouterr()
+    assert "gh: " in err and "requests" in err and token not in err
+    code = cli.main(["export", "--config", str(config), "--offline", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rows = {row["team"]: row for row in json.loads(out)["rows"]}
+    payments, search_row = rows["Payments"], rows["Search"]
+    assert payments["deploys"] == 4
+    assert payments["canary_share"] == pytest.approx(0.25)
+    assert payments["ci_success_rate"] == pytest.approx(0.8)
+    assert payments["lead_time_p50_hours"] == pytest.approx((12 + 25) / 2 + 1 / 6, abs=0.01)
+    assert search_row["deploys"] == 2
+    assert token not in out

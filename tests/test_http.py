@@ -33,10 +33,15 @@ def cfg(url: str, **options: Any) -> SourceConfig:
     )
 
 
-def client_for(server: FakeServer, validators: dict[str, Any] | None = None, **options: Any):
+def client_for(
+    server: FakeServer,
+    validators: dict[str, Any] | None = None,
+    auth: dict[str, str] | None = None,
+    **options: Any,
+) -> HttpClient:
     return HttpClient(
         cfg(server.url, **options),
-        auth_headers={"Authorization": f"Bearer {TOKEN}"},
+        auth_headers=auth or {"Authorization": f"Bearer {TOKEN}"},
         validators=validators,
         secrets=[TOKEN],
     )
@@ -215,8 +220,16 @@ async def test_authorization_is_dropped_on_cross_origin_redirect(fake_server: Fa
         async with client_for(fake_server) as client:
             assert (await client.get("/moved")).data == {"where": "other"}
             assert (await client.get("/same")).data == {"where": "same"}
-    assert "authorization" not in other.log[0].headers
-    assert fake_server.requests("/here")[0].headers["authorization"] == f"Bearer {TOKEN}"
+        async with client_for(fake_server, auth={"PRIVATE-TOKEN": TOKEN}) as client:
+            assert (await client.get("/moved")).data == {"where": "other"}
+            assert (await client.get("/same")).data == {"where": "same"}
+    assert len(other.log) == 2
+    for request in other.log:
+        assert "authorization" not in request.headers and "private-token" not in request.headers
+        assert TOKEN not in str(request.headers)
+    here = fake_server.requests("/here")
+    assert here[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert here[1].headers["private-token"] == TOKEN
 
 
 def test_plain_http_is_refused_except_to_localhost() -> None:

@@ -213,6 +213,7 @@ BACKOFF_INITIAL_S: float = 0.5
 BACKOFF_MAX_S: float = 30.0
 DEFAULT_MAX_WAIT_S: Final = 60.0
 """Longest single rate-limit wait a source accepts before stopping with partial data."""
+MAX_REDIRECTS: Final = 5
 MAX_PAGES: Final = 10_000
 """Hard ceiling on pages per listing, a last line of defence against runaway loops."""
 
@@ -361,13 +362,14 @@ class HttpClient:
         headers = {
             "User-Agent": f"scorecard/{__version__}",
             "Accept": "application/json",
-            **(auth_headers or {}),
         }
+        self._auth = dict(auth_headers or {})
+        """Sent only to the API's own origin: never after a redirect to another host."""
         self._client = httpx.AsyncClient(
             base_url=base,
             headers=headers,
             timeout=httpx.Timeout(cfg.timeout_s),
-            follow_redirects=True,
+            follow_redirects=False,  # followed by hand, see _send
             verify=True,
             transport=transport,
         )
@@ -493,7 +495,7 @@ class HttpClient:
                 headers["If-Modified-Since"] = str(stored["last_modified"])
         async with self._limit:
             self.stats.requests += 1
-            response = await self._client.get(url, params=params, headers=headers)
+            response = await self._send(url, params, headers)
         self._note_rate_limit(response.headers)
         status = response.status_code
         if status == 304 and isinstance(stored, dict):
@@ -542,6 +544,35 @@ class HttpClient:
         if validators and remember and not page.malformed:
             self.validators[key] = validators
         return page
+
+    async def _send(
+        self, url: str, params: Mapping[str, Any] | None, headers: dict[str, str]
+    ) -> Any:
+        """GET with redirects followed by hand: credentials (``Authorization`` and any
+        vendor token header such as GitLab's ``PRIVATE-TOKEN``) go to the API's origin
+        only, and never to a plain-http host unless it is local or allowed."""
+        import httpx
+
+        target = httpx.URL(url)
+        query = params
+        for _hop in range(MAX_REDIRECTS + 1):
+            same = self._same_origin(target)
+            if target.scheme == "http" and not (_is_local(target.host) or self.allow_insecure):
+                raise SourceError(f"refusing to follow a redirect to plain http://{target.host}")
+            response = await self._client.get(
+                target, params=query, headers={**headers, **(self._auth if same else {})}
+            )
+            location = response.headers.get("location")
+            if not (response.is_redirect and location):
+                return response
+            target, query = response.url.join(location), None
+        raise SourceError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+    def _same_origin(self, target: Any) -> bool:
+        return bool(
+            (target.scheme, target.host, target.port)
+            == (self.base.scheme, self.base.host, self.base.port)
+        )
 
     def remember(self, page: Page, *, next_url: str | None = None, **meta: Any) -> None:
         """Keep ``next_url`` and ``meta`` with ``page``'s validators for the next sync."""
