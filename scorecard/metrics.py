@@ -234,13 +234,14 @@ def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.
 
 
 def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame:
-    """Each change with the finish time of the deployment that shipped it."""
+    """Each change with the deployment that shipped it (``deployed_id``) and its finish time."""
     finished_by_id = pd.Series(good["finished_at"].to_numpy(), index=good["id"].astype(object))
     finished_by_id = finished_by_id[~finished_by_id.index.duplicated(keep="last")]
     # Typed even when nothing matches (no deployments at all maps to float NaN).
     shipped = pd.to_datetime(changes["deployment_id"].map(finished_by_id), utc=True).astype(
         "datetime64[us, UTC]"
     )
+    deployed_id = changes["deployment_id"].astype(object).where(shipped.notna(), None)
     fallback = changes["deployment_id"].isna() | shipped.isna()
     fallback &= changes["merged_at"].notna() & changes["repo"].notna()
     if fallback.any() and not good.empty:
@@ -257,6 +258,7 @@ def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame
                 "repo": candidates["repo"].astype(object).to_numpy(),
                 "t": candidates["finished_at"].to_numpy(),
                 "deployed": candidates["finished_at"].to_numpy(),
+                "deploy": candidates["id"].astype(object).to_numpy(),
             }
         ).sort_values("t", kind="stable")
         joined = pd.merge_asof(left, right, on="t", by="repo", direction="forward")
@@ -264,8 +266,11 @@ def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame
         deployed = pd.to_datetime(joined["deployed"], utc=True).astype("datetime64[us, UTC]")
         shipped = shipped.copy()
         shipped.loc[changes.index[joined["row"].to_numpy()]] = deployed.array
+        deployed_id.loc[changes.index[joined["row"].to_numpy()]] = joined["deploy"].to_numpy()
     lead = (shipped - changes["first_commit_at"]).dt.total_seconds() / 3600
-    return changes.assign(deployed_at=shipped, lead_hours=lead.where(lead >= 0))
+    return changes.assign(
+        deployed_at=shipped, deployed_id=deployed_id, lead_hours=lead.where(lead >= 0)
+    )
 
 
 def _prepared_incidents(

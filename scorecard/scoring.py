@@ -7,15 +7,16 @@ Every number a lead sees comes with the sentence that explains it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
 from scorecard.bands import BAND_SCORES, Benchmarks
+from scorecard.classes import class_metrics, empty_classes
 from scorecard.metrics import (
     METRIC_COLUMNS,
     PRESSURE_METRICS,
@@ -26,6 +27,9 @@ from scorecard.metrics import (
     team_metrics,
 )
 from scorecard.model import UNASSIGNED
+
+if TYPE_CHECKING:
+    from scorecard.config import ChangeClassConfig
 
 SCORE_COLUMNS: Final = ("pressure", "rigor", "stability", "gap", "grade")
 BAND_COLUMNS: Final = (
@@ -417,6 +421,8 @@ class Report:
     weekly_deploys: pd.DataFrame
     prepared: Prepared
     bench: Benchmarks
+    # one row per team and change class with deploys in the window (classes.CLASS_COLUMNS)
+    classes: pd.DataFrame = field(default_factory=empty_classes)
 
     @property
     def start(self) -> pd.Timestamp:
@@ -455,10 +461,18 @@ def build_report(
     bench: Benchmarks,
     org: str = "scorecard",
     stale: Mapping[str, str] | None = None,
+    change_classes: Sequence[ChangeClassConfig] = (),
 ) -> Report:
-    """Score every team for the window ending at ``as_of``."""
+    """Score every team for the window ending at ``as_of``.
+
+    With ``change_classes``, the report carries the per-team class table and
+    each ungated class adds an ``ungated-<class>`` flag (after the standard
+    flags) and a reason (after the flag reasons).
+    """
     metrics = team_metrics(prep, as_of, window_days)
     table = score_metrics(metrics, bench, window_days, stale)
+    class_table = class_metrics(prep, change_classes, metrics.start, metrics.end)
+    table = with_class_flags(table, class_table)
     if not _unassigned_has_events(prep):
         table = table.drop(index=UNASSIGNED, errors="ignore")
     table.index = pd.Index([str(t) for t in table.index], name="team")
@@ -473,7 +487,86 @@ def build_report(
         weekly_deploys=weekly,
         prepared=prep,
         bench=bench,
+        classes=class_table,
     )
+
+
+# --------------------------------------------------------------------------- change classes
+
+
+def class_flags(classes: pd.DataFrame) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Team -> ``ungated-<class>`` flags, and team -> class reasons (riskier classes only)."""
+    flags: dict[str, list[str]] = {}
+    reasons: dict[str, list[str]] = {}
+    columns = list(classes.columns)
+    # one row per team and class with deploys: a handful, and reasons are prose
+    for values in classes.itertuples(index=False, name=None):
+        row = dict(zip(columns, values))
+        team = str(row["team"])
+        if bool(row["ungated"]):
+            flags.setdefault(team, []).append(f"ungated-{row['class']}")
+        if bool(row["riskier"]):
+            reasons.setdefault(team, []).append(class_reason(row))
+    return flags, reasons
+
+
+def class_reason(r: Mapping[str, Any]) -> str:
+    """'ai changes: 14 deploys, 36% gated by `evals` (floor 90%), canary 7% vs 45% ...'."""
+    count = num(r["deploys"])
+    text = f"{r['class']} changes: {count} deploy{'' if count == '1' else 's'}"
+    if _has(r["gated_share"]):
+        text += (
+            f", {percent(r['gated_share'])} gated by `{r['required_workflow']}` "
+            f"(floor {percent(r['gated_floor'])})"
+        )
+    compared = []
+    if _has(r["canary_share"]):
+        mine = f"canary {percent(r['canary_share'])}"
+        compared.append(
+            f"{mine} vs {percent(r['other_canary_share'])}"
+            if _has(r["other_canary_share"])
+            else mine
+        )
+    if _has(r["change_failure_rate"]):
+        mine = f"change failure rate {percent(r['change_failure_rate'])}"
+        compared.append(
+            f"{mine} vs {percent(r['other_change_failure_rate'])}"
+            if _has(r["other_change_failure_rate"])
+            else mine
+        )
+    if compared:
+        others = r["other_deploys"]
+        tail = (
+            " for other changes"
+            if _has(others) and others > 0
+            else " (no other deploys to compare)"
+        )
+        text += ", " + " and ".join(compared) + tail
+    return text
+
+
+def with_class_flags(table: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+    """The scored table with class flags after the standard ones and class reasons
+    after the flag reasons (before the score explanations)."""
+    if classes.empty:
+        return table
+    flags, reasons = class_flags(classes)
+    if not flags and not reasons:
+        return table
+    table = table.copy()
+    new_flags = []
+    new_reasons = []
+    # Score explanations close each list: one per non-empty pressure, rigor, stability.
+    n_scores = table[["pressure", "rigor", "stability"]].notna().sum(axis=1)
+    for team, row_flags, row_reasons in zip(table.index, table["flags"], table["reasons"]):
+        name = str(team)
+        extra = reasons.get(name, [])
+        split = len(row_reasons) - int(n_scores.loc[team])
+        new_flags.append([*row_flags, *flags.get(name, [])])
+        new_reasons.append([*row_reasons[:split], *extra, *row_reasons[split:]])
+    table["flags"] = pd.Series(new_flags, index=table.index, dtype=object)
+    table["reasons"] = pd.Series(new_reasons, index=table.index, dtype=object)
+    return table
 
 
 def _unassigned_has_events(prep: Prepared) -> bool:

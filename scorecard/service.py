@@ -75,6 +75,7 @@ def report_from_frames(
         bench=config.bench(),
         org=config.org,
         stale=stale,
+        change_classes=config.change_classes,
     )
 
 
