@@ -117,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--as-of", metavar="DATE", type=_as_of, help="score as of this time")
     export.add_argument("--offline", action="store_true", help="use the cache, do not sync")
     export.add_argument(
-        "--detail", choices=("summary", "weekly", "incidents", "deployments"), default="summary"
+        "--detail",
+        choices=("summary", "weekly", "incidents", "deployments", "classes"),
+        default="summary",
     )
     export.add_argument("--strict", action="store_true", help="bad input rows are fatal")
 

@@ -53,6 +53,11 @@ class TeamStory:
     labels: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     eval_share: float = 0.0
+    # AI stories: the share of deploys that ship model/prompt changes, their
+    # canary curve (the rest follow ``canary``), and the code path of the rest.
+    ai_share: float = 0.0
+    ai_canary: Curve = (0.0, 0.0, 0.0)
+    code_paths: tuple[str, ...] = ()
     source: str = "github"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -120,17 +125,20 @@ STORIES: Final[tuple[TeamStory, ...]] = (
         ("acme/ranker", "acme/prompts"),
         ("ranker",),
         deploys_per_day=(1.0, 2.0, 3.5),
-        canary=(0.3, 0.2, 0.12),
+        canary=(0.55, 0.5, 0.45),
         coverage=(62.0, 60.0, 55.5),
         ci_success=(0.92, 0.91, 0.9),
-        failure_rate=0.04,
-        incident_rate=(0.03, 0.04, 0.07),
+        failure_rate=0.02,
+        incident_rate=(0.03, 0.05, 0.12),
         recovery_hours=6.0,
         lead_hours=8.0,
         strategy_other="direct",
         labels=("prompt", "model"),
-        paths=("prompts/ranker.yaml", "models/ranker/config.json", "src/ranker/score.py"),
+        paths=("prompts/ranker.yaml", "models/ranker/config.json"),
         eval_share=0.35,
+        ai_share=0.55,
+        ai_canary=(0.15, 0.1, 0.06),
+        code_paths=("src/ranker/score.py",),
     ),
     TeamStory(
         "Mobile API",
@@ -327,7 +335,12 @@ def _team_events(
     repo = np.array([story.repos[story.services.index(s) % len(story.repos)] for s in service])
     failed = _quota(rng, np.full(n, story.failure_rate))
     status = np.where(failed, "failure", "success")
-    canary = _quota(rng, _curve(story.canary, deploy_day))
+    canary_p = _curve(story.canary, deploy_day)
+    ai_deploy = np.zeros(n, dtype=bool)
+    if story.ai_share:
+        ai_deploy = _quota(rng, np.full(n, story.ai_share))
+        canary_p = np.where(ai_deploy, _curve(story.ai_canary, deploy_day), canary_p)
+    canary = _quota(rng, canary_p)
     other = "direct" if story.strategy_other in ("canary", "blue_green") else story.strategy_other
     safe_kind = "blue_green" if story.strategy_other == "blue_green" else "canary"
     strategy = np.where(canary, safe_kind, other).astype(object)
@@ -359,11 +372,15 @@ def _team_events(
     }
     ok = keep & ~failed
     out: dict[str, dict[str, Any]] = {"deployments": dep}
-    out["changes"] = _changes(story, rng, ids[ok], repo[ok], service[ok], started[ok])
-    out["incidents"] = _incidents(
-        story, rng, ids[ok], service[ok], finished[ok], deploy_day[ok], as_of
+    out["changes"] = _changes(
+        story, rng, ids[ok], repo[ok], service[ok], started[ok], ai_deploy[ok]
     )
-    out["ci_runs"] = _ci_runs(story, rng, start, as_of, shas[ok], repo[ok], started[ok])
+    out["incidents"] = _incidents(
+        story, rng, ids[ok], service[ok], finished[ok], deploy_day[ok], as_of, ai_deploy[ok]
+    )
+    out["ci_runs"] = _ci_runs(
+        story, rng, start, as_of, shas[ok], repo[ok], started[ok], ai_deploy[ok]
+    )
     out["coverage"] = _coverage(story, rng, start, as_of)
     out["rollouts"] = _rollouts(story, start, as_of)
     return out
@@ -376,6 +393,7 @@ def _changes(
     repos: np.ndarray[Any, Any],
     services: np.ndarray[Any, Any],
     started: pd.DatetimeIndex,
+    ai_deploy: np.ndarray[Any, Any],
 ) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
@@ -386,16 +404,21 @@ def _changes(
     merged = started[idx] - pd.to_timedelta(rng.uniform(0.2, 3.0, m), unit="h")
     lead = rng.lognormal(np.log(story.lead_hours), 0.6, m)
     first_commit = merged - pd.to_timedelta(lead, unit="h")
-    explicit = rng.random(m) < 0.5
-    ai = bool(story.labels)
+    # Ranker's PRs name their deploy (its changes must be told apart deploy by deploy).
+    explicit = rng.random(m) < (0.9 if story.ai_share else 0.5)
+    # A deploy of model/prompt work ships only model/prompt changes.
+    ai = ai_deploy[idx] if story.labels else np.zeros(m, dtype=bool)
     titles = [
-        (AI_TITLES[k % len(AI_TITLES)] if ai and k % 3 else TITLES[k % len(TITLES)]).format(
+        (AI_TITLES[k % len(AI_TITLES)] if a else TITLES[k % len(TITLES)]).format(
             svc=services[i], n=3 + k % 4
         )
-        for k, i in zip(rng.integers(0, 97, m), idx)
+        for k, i, a in zip(rng.integers(0, 97, m), idx, ai)
     ]
-    labels = [[story.labels[k % len(story.labels)]] if ai and k % 3 else [] for k in range(m)]
-    paths = [[story.paths[k % len(story.paths)]] if story.paths else [] for k in range(m)]
+    labels = [[story.labels[k % len(story.labels)]] if a else [] for k, a in enumerate(ai)]
+    paths = [
+        [story.paths[k % len(story.paths)]] if a else list(story.code_paths)
+        for k, a in enumerate(ai)
+    ]
     return {
         "id": [f"{deploy_ids[i]}-c{k}" for k, i in enumerate(idx)],
         "source": story.source,
@@ -419,11 +442,16 @@ def _incidents(
     finished: pd.DatetimeIndex,
     deploy_day: np.ndarray[Any, Any],
     as_of: pd.Timestamp,
+    ai_deploy: np.ndarray[Any, Any],
 ) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    hit = _quota(rng, _curve(story.incident_rate, deploy_day))
+    rate = _curve(story.incident_rate, deploy_day)
+    if story.ai_share:
+        # Model/prompt changes "work" but degrade quietly: most incidents follow them.
+        rate = rate * np.where(ai_deploy, 1.8, 0.15)
+    hit = _quota(rng, rate)
     k = int(hit.sum())
     created = finished[hit] + pd.to_timedelta(rng.uniform(0.1, 18, k), unit="h")
     recovery = rng.lognormal(np.log(story.recovery_hours), 0.7, k)
@@ -431,7 +459,8 @@ def _incidents(
     resolved_values = pd.Series(resolved).where(np.asarray(resolved < as_of))
     keep = created < as_of
     severity = rng.choice(["sev1", "sev2", "sev3", "sev4"], k, p=[0.08, 0.27, 0.45, 0.2])
-    explicit = rng.random(k) < 0.3
+    # Ranker's pages carry deploy markers, so most incidents name their deploy.
+    explicit = rng.random(k) < (0.8 if story.ai_share else 0.3)
     svc = services[hit]
     titles = [INCIDENT_TITLES[j % len(INCIDENT_TITLES)].format(svc=s) for j, s in enumerate(svc)]
     slug = story.name.lower().replace(" ", "-")
@@ -458,6 +487,7 @@ def _ci_runs(
     shas: np.ndarray[Any, Any],
     repos: np.ndarray[Any, Any],
     deploy_started: pd.DatetimeIndex,
+    ai_deploy: np.ndarray[Any, Any],
 ) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
@@ -478,9 +508,10 @@ def _ci_runs(
     workflow = np.full(m, "ci", dtype=object)
     commit = np.array([f"{(i * 2654435761) % (16**12):012x}" for i in range(m)], dtype=object)
     repo = rng.choice(np.array(story.repos, dtype=object), m)
-    # Eval runs on the deployed commit, before the deploy, for a share of deploys.
+    # Eval runs on the deployed commit, before the deploy, for a share of the
+    # model/prompt deploys.
     if story.eval_share:
-        gated = rng.random(len(shas)) < story.eval_share
+        gated = (rng.random(len(shas)) < story.eval_share) & ai_deploy
         e = int(gated.sum())
         ev_start = deploy_started[gated] - pd.to_timedelta(rng.uniform(0.5, 3, e), unit="h")
         started = pd.DatetimeIndex(started.append(ev_start))

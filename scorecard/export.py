@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from scorecard.scoring import Report
 
 Format = Literal["csv", "json", "markdown"]
-Detail = Literal["summary", "weekly", "incidents", "deployments"]
+Detail = Literal["summary", "weekly", "incidents", "deployments", "classes"]
 
 FORMATS: Final = ("csv", "json", "markdown")
-DETAILS: Final = ("summary", "weekly", "incidents", "deployments")
+DETAILS: Final = ("summary", "weekly", "incidents", "deployments", "classes")
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 INCIDENT_COLUMNS: Final = (
@@ -59,6 +59,28 @@ DEPLOYMENT_COLUMNS: Final = (
     "incidents",
     "url",
 )
+# One row per team and change class with deploys in the window (long format).
+CLASS_DETAIL_COLUMNS: Final = (
+    "team",
+    "class",
+    "window_start",
+    "window_end",
+    "required_workflow",
+    "gated_floor",
+    "deploys",
+    "gated_deploys",
+    "gated_share",
+    "canary_share",
+    "change_failure_rate",
+    "recovery_time_p50_hours",
+    "incidents",
+    "other_deploys",
+    "other_canary_share",
+    "other_change_failure_rate",
+    "other_recovery_time_p50_hours",
+    "ungated",
+    "riskier",
+)
 
 
 def detail_frame(report: Report, detail: Detail) -> pd.DataFrame:
@@ -79,6 +101,10 @@ def detail_frame(report: Report, detail: Detail) -> pd.DataFrame:
     if detail == "deployments":
         rows = metrics.deployment_rows(prep, report.start, report.as_of)
         return _typed(rows, DEPLOYMENT_COLUMNS)
+    if detail == "classes":
+        rows = report.classes.assign(window_start=report.start, window_end=report.as_of)
+        rows = rows[rows["team"].isin(report.table.index)]
+        return _typed(rows, CLASS_DETAIL_COLUMNS)
     raise ValueError(f"unknown detail {detail!r}; choose one of {', '.join(DETAILS)}")
 
 
