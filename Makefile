@@ -1,14 +1,16 @@
 # scorecard: two commands from a fresh clone.
 #   make demo   creates .venv, installs scorecard, opens the demo TUI
 #   make test   installs dev dependencies and test prerequisites, runs lint, types and tests
+#   make bench  runs the SPEC §11 performance benchmarks (not part of make test)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
+BENCH  := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest screenshots export-demo clean test-prereqs
+.PHONY: demo test lint typecheck pytest screenshots export-demo clean bench test-prereqs
 
 # GitHub's OpenAPI description (with official example payloads) for the GitHub parsing tests.
 OCTOKIT_DIR := tests/.octokit
@@ -52,6 +54,14 @@ pytest: $(DEV) test-prereqs
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Performance budgets (SPEC §11); BENCH_ARGS="--scale 0.05" for a quick look.
+$(BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(STAMP)
+
+bench: $(BENCH)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 screenshots: $(DEV)
 	$(BIN)/python scripts/screenshots.py
