@@ -134,6 +134,11 @@ class ScorecardApp(App[int]):
                 continue  # writes a file
             yield command
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.read_only and action in ("export", "refresh", "screenshot"):
+            return False  # belt and braces: these are not bound when read-only
+        return super().check_action(action, parameters)
+
     # ----------------------------------------------------------------- data
 
     def team_names(self) -> list[str]:
