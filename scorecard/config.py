@@ -246,14 +246,26 @@ _MONITORING: Final = (_HTTP_COMMON - {"api_url"}) | {
     "queries",
     "alert_severity_label",
     "alert_min_minutes",
+    "alert_incidents",
+    "alert_teams",
+    "alert_service_label",
+    "severity_map",
 }
 SOURCE_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "github": _HTTP_COMMON | {"deploy_workflows", "canary_environments", "rollback_patterns"},
     "gitlab": _HTTP_COMMON | {"deploy_jobs", "canary_environments", "rollback_patterns"},
-    "pagerduty": _HTTP_COMMON | {"severity_map", "team_ids"},
-    "incidentio": _HTTP_COMMON | {"team_field", "service_field"},
-    "opsgenie": _HTTP_COMMON | {"region", "use_alerts"},
-    "codecov": _HTTP_COMMON | {"service", "owner"},
+    "pagerduty": _HTTP_COMMON | {"severity_map", "team_ids", "deployment_link_pattern"},
+    "incidentio": _HTTP_COMMON
+    | {
+        "team_field",
+        "service_field",
+        "severity_map",
+        "deployment_link_pattern",
+        "deployment_field",
+    },
+    "opsgenie": _HTTP_COMMON
+    | {"region", "use_alerts", "severity_map", "deployment_link_pattern", "deployment_field"},
+    "codecov": _HTTP_COMMON | {"service", "owner", "branch"},
     "prometheus": _MONITORING,
     "alertmanager": _MONITORING,
     "files": frozenset({"path", "strict", "refresh_minutes"}),
@@ -271,12 +283,21 @@ CODECOV_SERVICES: Final = (
 
 # Kind-specific keys that end up in SourceConfig.options, by value shape.
 _LIST_OPTIONS: Final = frozenset(
-    {"deploy_workflows", "canary_environments", "deploy_jobs", "team_ids"}
+    {"deploy_workflows", "canary_environments", "deploy_jobs", "team_ids", "alert_teams"}
 )
 _REGEX_LIST_OPTIONS: Final = frozenset({"rollback_patterns"})
 _STR_OPTIONS: Final = frozenset(
-    {"team_field", "service_field", "owner", "username", "alert_severity_label"}
+    {
+        "team_field",
+        "service_field",
+        "owner",
+        "username",
+        "alert_severity_label",
+        "deployment_field",
+        "branch",
+    }
 )
+_REGEX_OPTIONS: Final = frozenset({"deployment_link_pattern"})
 _CHOICE_OPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "region": ("us", "eu"),
     "auth": ("bearer", "basic"),
@@ -758,6 +779,20 @@ class _Checker:
                     )
         return tuple(value)
 
+    def regex(self, table: Mapping[str, Any], key: KeyPath) -> str | None:
+        value = self.string(table, key)
+        if value is None:
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            self.fail(
+                key,
+                f"{_describe(value)} is not a valid regular expression ({exc})",
+                "fix the pattern; escape special characters with a backslash",
+            )
+        return value
+
     def str_table(
         self,
         table: Mapping[str, Any],
@@ -857,6 +892,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
 
     sources = _parse_sources(ck, data, path, warnings)
     teams = _parse_teams(ck, data)
+    _check_alert_teams(ck, sources, teams)
     classes = _parse_change_classes(ck, data)
 
     return Config(
@@ -1046,9 +1082,11 @@ def _parse_source(
             options[opt] = ck.str_list(body, okey, regex=True)
         elif opt in _STR_OPTIONS:
             options[opt] = ck.string(body, okey)
+        elif opt in _REGEX_OPTIONS:
+            options[opt] = ck.regex(body, okey)
         elif opt in _CHOICE_OPTIONS:
             options[opt] = ck.string(body, okey, choices=_CHOICE_OPTIONS[opt])
-        elif opt == "use_alerts":
+        elif opt in ("use_alerts", "alert_incidents"):
             options[opt] = ck.boolean(body, okey, False)
         elif opt == "alert_min_minutes":
             options[opt] = ck.number(body, okey, 0.0, low=0)
@@ -1056,6 +1094,8 @@ def _parse_source(
             options[opt] = ck.str_table(body, okey, choices=SEVERITIES)
         elif opt in _TABLE_OPTIONS:
             options[opt] = ck.str_table(body, okey)
+            if opt == "queries":
+                _check_queries(ck, okey, options[opt])
     if "max_wait_s" in body:
         options["max_wait_s"] = ck.number(body, (*key, "max_wait_s"), 60.0, low=0)
 
@@ -1089,6 +1129,30 @@ def _parse_source(
         refresh_minutes=refresh_minutes,
         options=options,
     )
+
+
+def _check_queries(ck: _Checker, key: KeyPath, queries: Mapping[str, str]) -> None:
+    """Team queries (Prometheus): a name and a non-empty PromQL expression each."""
+    for name, promql in queries.items():
+        if not name.strip():
+            ck.fail(key, "a query needs a name", 'write `"error budget burn" = "..."`')
+        if not promql.strip():
+            ck.fail((*key, name), "the PromQL expression is empty", "write the query, or remove it")
+
+
+def _check_alert_teams(
+    ck: _Checker, sources: Sequence[SourceConfig], teams: Sequence[TeamConfig]
+) -> None:
+    """``alert_teams`` must name configured teams (case-insensitive)."""
+    known = {t.name.casefold() for t in teams}
+    for source in sources:
+        for name in source.options.get("alert_teams") or ():
+            if name.casefold() not in known:
+                ck.fail(
+                    ("sources", source.name, "alert_teams"),
+                    f"no team named `{name}`",
+                    _closest_hint(name, [t.name for t in teams], "teams"),
+                )
 
 
 def _parse_teams(ck: _Checker, data: Mapping[str, Any]) -> tuple[TeamConfig, ...]:

@@ -703,3 +703,88 @@ def test_multiline_string_does_not_confuse_the_locator() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(text, Path("c.toml"))
     assert "c.toml:10: teams[0].name:" in str(info.value)
+
+
+# --- incident and coverage source options ------------------------------------------------
+
+INCIDENT_OPTION_ERRORS = [
+    (
+        "pagerduty-bad-link-pattern",
+        '[sources.pd]\nkind = "pagerduty"\ndeployment_link_pattern = "deploy-(\\\\d+"\n' + TEAM,
+        3,
+        "sources.pd.deployment_link_pattern",
+        "regular expression",
+    ),
+    (
+        "incidentio-bad-severity",
+        '[sources.io]\nkind = "incidentio"\n[sources.io.severity_map]\nCritical = "p1"\n' + TEAM,
+        4,
+        "sources.io.severity_map.Critical",
+        "sev1",
+    ),
+    (
+        "opsgenie-link-pattern-not-a-string",
+        '[sources.og]\nkind = "opsgenie"\ndeployment_link_pattern = 5\n' + TEAM,
+        3,
+        "sources.og.deployment_link_pattern",
+        "expected a string",
+    ),
+    (
+        "opsgenie-empty-deployment-field",
+        '[sources.og]\nkind = "opsgenie"\ndeployment_field = ""\n' + TEAM,
+        3,
+        "sources.og.deployment_field",
+        "must not be empty",
+    ),
+    (
+        "codecov-deployment-field-unknown",
+        '[sources.cov]\nkind = "codecov"\ndeployment_field = "x"\n' + TEAM,
+        3,
+        "sources.cov.deployment_field",
+        "unknown key",
+    ),
+    (
+        "codecov-branch-not-a-string",
+        '[sources.cov]\nkind = "codecov"\nbranch = ["main"]\n' + TEAM,
+        3,
+        "sources.cov.branch",
+        "expected a string",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "fragment"),
+    [pytest.param(t, ln, k, f, id=i) for i, t, ln, k, f in INCIDENT_OPTION_ERRORS],
+)
+def test_incident_and_coverage_option_errors(
+    text: str, line: int, key: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, Path("config.toml"))
+    message = str(info.value)
+    assert message.startswith(f"config.toml:{line}: "), message
+    assert f" {key}: " in message, message
+    assert fragment in message, message
+    assert info.value.key == key
+
+
+def test_incident_and_coverage_options_are_kept() -> None:
+    text = (
+        '[sources.pd]\nkind = "pagerduty"\n'
+        'deployment_link_pattern = "deploy (?P<deployment>[0-9a-f]{7,40})"\n'
+        '[sources.io]\nkind = "incidentio"\ndeployment_field = "Caused by"\n'
+        'deployment_link_pattern = "dep-\\\\d+"\n'
+        '[sources.io.severity_map]\nCritical = "sev1"\n'
+        '[sources.og]\nkind = "opsgenie"\nuse_alerts = true\ndeployment_field = "deployment"\n'
+        '[sources.og.severity_map]\nP3 = "sev2"\n'
+        '[sources.cov]\nkind = "codecov"\nservice = "gitlab"\nbranch = "develop"\n' + TEAM
+    )
+    config = parse_config(text, None)
+    pd, io, og, cov = (config.source(n) for n in ("pd", "io", "og", "cov"))
+    assert pd.options["deployment_link_pattern"] == "deploy (?P<deployment>[0-9a-f]{7,40})"
+    assert io.options["deployment_field"] == "Caused by"
+    assert io.options["deployment_link_pattern"] == "dep-\\d+"
+    assert io.options["severity_map"] == {"Critical": "sev1"}
+    assert og.options["severity_map"] == {"P3": "sev2"} and og.options["use_alerts"] is True
+    assert cov.options == {"service": "gitlab", "branch": "develop"}

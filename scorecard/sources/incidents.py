@@ -1,0 +1,171 @@
+"""Helpers shared by the incident sources (PagerDuty, incident.io, Opsgenie).
+
+- :class:`Vocabulary`: a vendor's status or severity words mapped to ours, where
+  every unknown word is counted (per field and value) and reported once, never a
+  crash.
+- :class:`DeploymentLinker`: the configurable ``deployment_link_pattern`` that
+  finds an explicit deployment id in an incident's title, body or fields.
+- :func:`incident_range`: where an incremental incident sync starts (the last
+  sync minus an overlap, or earlier while cached incidents are still open).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from scorecard.sources.base import Collected, FetchContext, parse_time
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+OVERLAP: Final = timedelta(days=1)
+"""Incremental syncs re-read this much before the last sync (late updates, clock skew)."""
+OPEN_LOOKBACK: Final = timedelta(days=30)
+"""Open incidents younger than this are re-read on every sync until they resolve."""
+
+DEFAULT_PRIORITIES: Final[Mapping[str, str]] = {
+    "P1": "sev1",
+    "P2": "sev2",
+    "P3": "sev3",
+    "P4": "sev4",
+    "P5": "sev5",
+}
+
+
+@dataclass
+class Vocabulary:
+    """One vendor field's words mapped to ours; unknown words are counted, not fatal."""
+
+    name: str
+    """What the field is called in messages (``PagerDuty urgency``)."""
+    table: Mapping[str, str]
+    case_sensitive: bool = False
+    unknown: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        if not self.case_sensitive:
+            self.table = {k.casefold(): v for k, v in self.table.items()}
+
+    def get(self, value: Any, *, count: bool = True) -> str | None:
+        """Our word for ``value``; None (and counted when ``count``) when unknown."""
+        if value is None or value == "":
+            return None
+        key = str(value) if self.case_sensitive else str(value).casefold()
+        mapped = self.table.get(key)
+        if mapped is None and count:
+            self.unknown[str(value)] += 1
+        return mapped
+
+    def report(self, collected: Collected, stats: dict[str, int]) -> None:
+        """Say which unknown values were seen and how often (problems and stats)."""
+        for value, n in sorted(self.unknown.items()):
+            collected.problem(f"unknown {self.name} {value!r} on {n} record{'s' if n != 1 else ''}")
+        if self.unknown:
+            stats[f"unknown.{self.name.replace(' ', '_').lower()}"] = sum(self.unknown.values())
+
+
+def severity_table(
+    defaults: Mapping[str, str], overrides: Mapping[str, str] | None
+) -> dict[str, str]:
+    """The vendor-to-``sevN`` table: the defaults, with the config's ``severity_map`` on top."""
+    return {**defaults, **dict(overrides or {})}
+
+
+class DeploymentLinker:
+    """Finds an explicit deployment id in an incident with ``deployment_link_pattern``.
+
+    The id is the pattern's group named ``deployment`` when it has one, else its
+    first group, else the whole match. Texts are tried in the order given (title
+    first), so the most specific place wins. Without a pattern, nothing links and
+    SPEC §2's time rule applies.
+    """
+
+    def __init__(self, pattern: str | None) -> None:
+        self.pattern = re.compile(pattern) if pattern else None
+
+    def __bool__(self) -> bool:
+        return self.pattern is not None
+
+    def find(self, *texts: Any) -> str | None:
+        if self.pattern is None:
+            return None
+        for text in _flatten(texts):
+            match = self.pattern.search(text)
+            if match is None:
+                continue
+            if "deployment" in self.pattern.groupindex:
+                found = match.group("deployment")
+            elif self.pattern.groups:
+                found = next((g for g in match.groups() if g), None)
+            else:
+                found = match.group(0)
+            if found:
+                return str(found).strip() or None
+        return None
+
+
+def _flatten(values: Iterable[Any]) -> Iterable[str]:
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, str):
+            if value:
+                yield value
+        elif isinstance(value, Mapping):
+            yield from _flatten(value.values())
+        elif isinstance(value, (list, tuple)):
+            yield from _flatten(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield str(value)
+
+
+def incident_range(
+    ctx: FetchContext, state: Mapping[str, Any], previous: Mapping[str, pd.DataFrame]
+) -> datetime:
+    """Where this sync starts reading incidents.
+
+    The first sync (or ``--full``, or older history than cached) reads from
+    ``ctx.since``. Later syncs read from the last sync minus :data:`OVERLAP`, and
+    earlier when a cached incident created after ``ctx.since`` (and at most
+    :data:`OPEN_LOOKBACK` before the last sync) is still open, so its resolution
+    is picked up.
+    """
+    if ctx.full:
+        return ctx.since
+    last = parse_time(state.get("synced_until"))
+    history_from = parse_time(state.get("history_from"))
+    frame = previous.get("incidents")
+    if last is None or history_from is None or history_from > ctx.since or frame is None:
+        return ctx.since
+    lower = last - OVERLAP
+    if len(frame):
+        open_ = frame[frame["resolved_at"].isna() & frame["created_at"].notna()]
+        if len(open_):
+            oldest_open = open_["created_at"].min().to_pydatetime()
+            lower = min(lower, max(oldest_open, last - OPEN_LOOKBACK))
+    return max(ctx.since, min(lower, ctx.until))
+
+
+def range_state(ctx: FetchContext, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The bookmark to keep after a successful sync of ``[since, until)``."""
+    from scorecard.sources.base import iso
+
+    history_from = parse_time(state.get("history_from")) if not ctx.full else None
+    start = ctx.since if history_from is None else min(history_from, ctx.since)
+    return {"history_from": iso(start), "synced_until": iso(ctx.until)}
+
+
+def team_lookup(
+    pairs: Iterable[tuple[str, Iterable[str]]], *, fold: bool = False
+) -> dict[str, str]:
+    """``vendor id or name -> team`` from ``(team, ids)`` pairs; the first team wins."""
+    out: dict[str, str] = {}
+    for team, ids in pairs:
+        for ident in ids:
+            out.setdefault(ident.casefold() if fold else ident, team)
+    return out

@@ -1,0 +1,308 @@
+"""`kind = "pagerduty"`: incidents from PagerDuty's REST API v2.
+
+Reads ``GET /incidents`` for the services the teams list (``pagerduty_services``)
+and the source's ``team_ids``; with neither, every incident of the account.
+
+- **Range chunking**: PagerDuty's classic pagination refuses ``offset + limit``
+  beyond 10,000, and ``since``/``until`` may span at most six months. The range
+  is cut into pieces of at most :data:`MAX_RANGE`; the first page of each asks
+  for the ``total``, and a piece holding more than the cap is halved until every
+  piece fits. Without a total (or if the count grew meanwhile) the listing goes
+  on from the newest ``created_at`` read so far (it is sorted by creation).
+- **Severity**: the incident's priority (``P1``..``P5`` -> ``sev1``..``sev5``)
+  when it has one, else its urgency (``high`` -> ``sev2``, ``low`` -> ``sev4``);
+  ``severity_map`` overrides or extends both tables (e.g. ``"SEV-0" = "sev1"``).
+- **Status**: ``triggered`` and ``acknowledged`` are open, ``resolved`` is
+  resolved (``resolved_at``, else ``last_status_change_at``). Incidents resolved
+  by merging into another are left out (the surviving one counts). Unknown
+  statuses, priorities and urgencies are counted and reported.
+- **Team**: the team whose ``pagerduty_services`` lists the incident's service
+  id; otherwise left to the service name (``service.summary``) and the teams'
+  ``services``.
+- **Explicit deployment links**: ``deployment_link_pattern`` over the title,
+  description and incident key.
+
+Incremental: later syncs re-read from the last sync (minus a day), and further
+back while cached incidents are still open. Auth is ``Token token=<key>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from scorecard.sources.base import (
+    Collected,
+    FetchContext,
+    HttpClient,
+    RateLimitExhausted,
+    SourceResult,
+    finish_api_result,
+    iso,
+    parse_time,
+    register,
+)
+from scorecard.sources.github import auth_token
+from scorecard.sources.incidents import (
+    DEFAULT_PRIORITIES,
+    DeploymentLinker,
+    Vocabulary,
+    incident_range,
+    range_state,
+    severity_table,
+    team_lookup,
+)
+
+if TYPE_CHECKING:
+    from scorecard.config import Config, SourceConfig
+
+PAGE_LIMIT: int = 100
+"""Incidents per page (PagerDuty's maximum)."""
+OFFSET_CAP: int = 10_000
+"""PagerDuty refuses ``offset + limit`` above this."""
+MAX_RANGE: Final = timedelta(days=179)
+"""``since``..``until`` may span at most six months."""
+MIN_RANGE: Final = timedelta(minutes=1)
+"""Below this a range is not split further (the rest is reported as partial)."""
+STATE_VERSION: Final = 1
+ACCEPT: Final = "application/vnd.pagerduty+json;version=2"
+
+STATUSES: Final = {"triggered": "open", "acknowledged": "open", "resolved": "resolved"}
+URGENCIES: Final = {"high": "sev2", "low": "sev4"}
+
+
+@dataclass
+class _Piece:
+    start: datetime
+    end: datetime
+
+
+@register("pagerduty")
+class PagerDutySource:
+    """PagerDuty incidents of the configured services (or teams, or the whole account)."""
+
+    def __init__(
+        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
+    ) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.kind = cfg.kind
+        self.strict = strict
+        teams = config.teams if config is not None else ()
+        self.service_teams = team_lookup((t.name, t.pagerduty_services) for t in teams)
+        self.team_ids: list[str] = list(cfg.options.get("team_ids") or [])
+        overrides = cfg.options.get("severity_map")
+        self.priorities = Vocabulary(
+            "PagerDuty priority", severity_table(DEFAULT_PRIORITIES, overrides)
+        )
+        self.urgencies = Vocabulary("PagerDuty urgency", severity_table(URGENCIES, overrides))
+        self.statuses = Vocabulary("PagerDuty status", STATUSES)
+        self.linker = DeploymentLinker(cfg.options.get("deployment_link_pattern"))
+        self.transport: Any = None
+        """An httpx transport to use instead of the network (tests)."""
+
+    async def fetch(self, ctx: FetchContext) -> SourceResult:
+        token = auth_token(self.cfg)
+        headers = {"Accept": ACCEPT}
+        if token:
+            headers["Authorization"] = f"Token token={token}"
+        previous = {} if ctx.full else ctx.load_previous()
+        state = {} if ctx.full else dict(ctx.state)
+        if state.get("version") != STATE_VERSION:
+            state = {}
+        lower = incident_range(ctx, state, previous)
+        client = HttpClient(
+            self.cfg,
+            auth_headers=headers,
+            secrets=[token] if token else [],
+            transport=self.transport,
+        )
+        collected = Collected()
+        excluded = 0
+        async with client:
+            pieces = _split_range(lower, ctx.until)
+            try:
+                while pieces:
+                    piece = pieces.pop(0)
+                    ctx.progress(f"incidents {piece.start:%Y-%m-%d}..{piece.end:%Y-%m-%d}")
+                    more, dropped = await self._piece(client, piece, collected)
+                    excluded += dropped
+                    pieces[:0] = more
+            except RateLimitExhausted as exc:
+                collected.complete = False
+                collected.problem(str(exc))
+        stats_extra: dict[str, int] = {}
+        for vocab in (self.statuses, self.priorities, self.urgencies):
+            vocab.report(collected, stats_extra)
+        if excluded:
+            stats_extra["excluded"] = excluded
+        new_state: dict[str, Any] = {"version": STATE_VERSION}
+        if collected.complete:
+            new_state.update(range_state(ctx, state))
+        else:
+            new_state.update({k: v for k, v in state.items() if k != "http"})
+        result = finish_api_result(
+            collected,
+            previous,
+            client,
+            state=new_state,
+            production=(),
+            canary_environments=(),
+            rollback_patterns=(),
+        )
+        result.state.pop("http", None)
+        result.stats.update(stats_extra)
+        return result
+
+    def _params(self, piece: _Piece) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "since": iso(piece.start),
+            "until": iso(piece.end),
+            "time_zone": "UTC",
+            "sort_by": "created_at:asc",
+        }
+        services = sorted(self.service_teams)
+        if services:
+            params["service_ids[]"] = services
+        if self.team_ids:
+            params["team_ids[]"] = self.team_ids
+        return params
+
+    async def _piece(
+        self, client: HttpClient, piece: _Piece, collected: Collected
+    ) -> tuple[list[_Piece], int]:
+        """Read one range piece; returns the pieces still to read instead of it."""
+        base = self._params(piece)
+        offset = 0
+        excluded = 0
+        newest: datetime | None = None
+        while True:
+            query = {**base, "offset": offset, "limit": PAGE_LIMIT}
+            if offset == 0:
+                query["total"] = "true"
+            page = await client.get("incidents", query, conditional=False)
+            data = page.data if isinstance(page.data, dict) else None
+            items = data.get("incidents") if data is not None else None
+            where = f"incidents {iso(piece.start)}..{iso(piece.end)} offset {offset}"
+            if page.malformed or data is None or not isinstance(items, list):
+                collected.bad(where, "malformed answer")
+                collected.complete = False
+                return [], excluded
+            total = data.get("total")
+            too_many = isinstance(total, int) and total + PAGE_LIMIT > OFFSET_CAP
+            if offset == 0 and too_many and piece.end - piece.start > MIN_RANGE:
+                middle = piece.start + (piece.end - piece.start) / 2
+                return [_Piece(piece.start, middle), _Piece(middle, piece.end)], excluded
+            for item in items:
+                kept = self._add(item, collected)
+                if kept is False:
+                    excluded += 1
+                created = parse_time(item.get("created_at")) if isinstance(item, dict) else None
+                if created is not None and (newest is None or created > newest):
+                    newest = created
+            if not data.get("more") or not items:
+                return [], excluded
+            offset += len(items)
+            if offset + PAGE_LIMIT > OFFSET_CAP:
+                # The cap would refuse the next page: continue from the newest incident
+                # read (sorted by creation; duplicates collapse by id).
+                if newest is not None and newest > piece.start:
+                    return [_Piece(newest, piece.end)], excluded
+                collected.complete = False
+                collected.problem(
+                    f"more than {OFFSET_CAP:,} incidents created at {iso(piece.start)}; "
+                    "the rest of them were not read"
+                )
+                return [], excluded
+
+    def _add(self, item: Any, collected: Collected) -> bool | None:
+        """Add one incident; False when deliberately left out, None when skipped as bad."""
+        if not isinstance(item, dict):
+            collected.bad("incident", "not an object")
+            return None
+        ident = item.get("id")
+        where = f"incident {ident or '?'}"
+        resolve_reason = item.get("resolve_reason")
+        if (
+            isinstance(resolve_reason, dict)
+            and resolve_reason.get("type") == "merge_resolve_reason"
+        ):
+            return False
+        record = incident_record(
+            item,
+            source=self.name,
+            service_teams=self.service_teams,
+            statuses=self.statuses,
+            priorities=self.priorities,
+            urgencies=self.urgencies,
+            linker=self.linker,
+        )
+        if isinstance(record, str):
+            collected.bad(where, record)
+            return None
+        return True if collected.add("incidents", record, where) else None
+
+
+def _split_range(start: datetime, end: datetime) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    at = start
+    while at < end:
+        stop = min(end, at + MAX_RANGE)
+        pieces.append(_Piece(at, stop))
+        at = stop
+    return pieces
+
+
+def incident_record(
+    item: dict[str, Any],
+    *,
+    source: str,
+    service_teams: dict[str, str],
+    statuses: Vocabulary,
+    priorities: Vocabulary,
+    urgencies: Vocabulary,
+    linker: DeploymentLinker,
+) -> dict[str, Any] | str:
+    """A normalized incident from one PagerDuty incident object, or why it was skipped."""
+    ident = item.get("id")
+    if not isinstance(ident, str) or not ident:
+        return "missing id"
+    created = parse_time(item.get("created_at"))
+    if created is None:
+        return "missing or bad created_at"
+    status = statuses.get(item.get("status"))
+    if status is None:
+        return f"unknown status {item.get('status')!r}"
+    resolved = None
+    if status == "resolved":
+        resolved = (
+            parse_time(item.get("resolved_at"))
+            or parse_time(item.get("last_status_change_at"))
+            or parse_time(item.get("updated_at"))
+        )
+    priority = item.get("priority")
+    priority_name = None
+    if isinstance(priority, dict):
+        priority_name = priority.get("summary") or priority.get("name")
+    severity = priorities.get(priority_name) if priority_name else None
+    if severity is None:
+        severity = urgencies.get(item.get("urgency"))
+    if severity is None:
+        return f"no known priority or urgency ({priority_name!r}, {item.get('urgency')!r})"
+    raw_service = item.get("service")
+    service: dict[str, Any] = raw_service if isinstance(raw_service, dict) else {}
+    service_id = service.get("id")
+    title = item.get("title") or item.get("summary")
+    return {
+        "id": ident,
+        "source": source,
+        "team": service_teams.get(service_id) if isinstance(service_id, str) else None,
+        "service": service.get("summary") or None,
+        "title": title if isinstance(title, str) else None,
+        "severity": severity,
+        "created_at": created,
+        "resolved_at": resolved if resolved is None or resolved >= created else created,
+        "deployment_id": linker.find(title, item.get("description"), item.get("incident_key")),
+        "url": item.get("html_url") if isinstance(item.get("html_url"), str) else None,
+    }
