@@ -1,7 +1,8 @@
 """Regenerate screenshots/*.svg from the demo org, deterministically.
 
 The demo org is scored at a fixed ``as_of`` and the app's clock is pinned to the
-same moment, so every run writes byte-identical SVGs at 140x40:
+same moment, so every run writes byte-identical SVGs at 140x40 (the standup
+view at 100x30):
 
     .venv/bin/python scripts/screenshots.py
 """
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from scorecard import service  # noqa: E402
 from scorecard.tui.app import ScorecardApp, TuiOptions  # noqa: E402
+from scorecard.tui.standup import StandupApp, StandupOptions  # noqa: E402
 
 AS_OF = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 SIZE = (140, 40)
@@ -58,6 +60,22 @@ async def shoot(name: str, keys: Sequence[str]) -> Path:
     return path
 
 
+STANDUP_SIZE = (100, 30)  # a laptop terminal; the layout grows on a large screen
+
+
+async def shoot_standup() -> Path:
+    app = StandupApp(lambda: demo(None), StandupOptions(), now=lambda: AS_OF)
+    async with app.run_test(size=STANDUP_SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        svg = app.export_screenshot(title="scorecard standup")
+    path = OUT / "standup.svg"
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
 async def main() -> int:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as cache_dir:
@@ -65,6 +83,7 @@ async def main() -> int:
         for name, keys in SHOTS.items():
             path = await shoot(name, keys)
             print(path.relative_to(ROOT))
+        print((await shoot_standup()).relative_to(ROOT))
     return 0
 
 
