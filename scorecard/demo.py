@@ -125,7 +125,7 @@ STORIES: Final[tuple[TeamStory, ...]] = (
         ("acme/ranker", "acme/prompts"),
         ("ranker",),
         deploys_per_day=(1.0, 2.0, 3.5),
-        canary=(0.55, 0.5, 0.45),
+        canary=(0.7, 0.6, 0.1),
         coverage=(62.0, 60.0, 55.5),
         ci_success=(0.92, 0.91, 0.9),
         failure_rate=0.02,
@@ -137,7 +137,7 @@ STORIES: Final[tuple[TeamStory, ...]] = (
         paths=("prompts/ranker.yaml", "models/ranker/config.json"),
         eval_share=0.35,
         ai_share=0.55,
-        ai_canary=(0.15, 0.1, 0.06),
+        ai_canary=(0.15, 0.1, 0.03),
         code_paths=("src/ranker/score.py",),
     ),
     TeamStory(

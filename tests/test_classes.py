@@ -463,3 +463,14 @@ def test_classes_module_is_pure() -> None:
     for forbidden in ("os", "textual", "scorecard.store", "scorecard.sync", "scorecard.tui"):
         assert not any(n == forbidden or n.startswith(forbidden + ".") for n in names)
     assert ".apply(" not in path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- TUI
+
+
+def test_team_screen_change_class_section(snap_compare: Any) -> None:
+    """The Ranker team screen scrolled to its change-class section (demo org)."""
+    from tests.test_tui_snapshots import SIZE, keys_then_settle, make_app
+
+    keys = ("slash", *"ranker", "enter", "enter", "end")
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=keys_then_settle(*keys))

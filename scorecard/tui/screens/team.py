@@ -22,6 +22,19 @@ from scorecard.tui.widgets.infobar import InfoBar
 from scorecard.tui.widgets.text import literal
 
 DEPLOY_COLUMNS = ("Finished (UTC)", "Deploy", "Service", "Strategy", "Rollback", "Incidents")
+CLASS_COLUMNS = (
+    "Class",
+    "Deploys",
+    "Gated",
+    "Canary",
+    "CFR",
+    "Recovery p50",
+    "Other deploys",
+    "Other canary",
+    "Other CFR",
+    "Other recovery",
+    "",
+)
 
 
 class Page(VerticalScroll):
@@ -70,7 +83,8 @@ class TeamScreen(BaseScreen):
             yield _table("failed", DEPLOY_COLUMNS)
             yield Static("", id="risky-title", classes="section")
             yield _table("risky", DEPLOY_COLUMNS)
-            yield Static("Change classes", classes="section")
+            yield Static("Change classes", id="classes-title", classes="section")
+            yield _table("class-table", CLASS_COLUMNS)
             yield Static("", id="classes")
         yield Footer()
 
@@ -168,19 +182,53 @@ class TeamScreen(BaseScreen):
         )
         self._fill("risky", risky)
 
-        classes = [c.name for c in app.scorecard.config.change_classes]
-        text = Text()
-        if classes:
-            text.append("change classes: coming. ", style="bold")
-            text.append("Configured: ")
-            text.append_text(literal(", ".join(classes)))
-            text.append(
-                ". Per-class deploys, canary share, change failure rate and gated share are "
-                "not computed by the scoring engine yet, so nothing is shown rather than a guess."
+        self._draw_classes(report, palette)
+
+    def _draw_classes(self, report: Any, palette: Any) -> None:
+        """Each configured change class: its deploys against the team's other deploys."""
+        assert self.sc_app.scorecard is not None
+        configured = list(self.sc_app.scorecard.config.change_classes)
+        title = self.query_one("#classes-title", Static)
+        if not configured:
+            title.update(Text("Change classes"))
+            self._fill("class-table", [])
+            self.query_one("#classes", Static).update(
+                Text("No change classes configured ([change_classes.NAME] in the config).")
             )
-        else:
-            text.append("No change classes configured ([change_classes.NAME] in the config).")
-        self.query_one("#classes", Static).update(text)
+            return
+        title.update(
+            Text(
+                f"Change classes (deploys in the last {report.window_days} days, "
+                "against the team's other deploys)"
+            )
+        )
+        table = getattr(report, "classes", None)
+        mine = table[table["team"] == self.team] if table is not None else None
+        rows: list[list[Text]] = []
+        notes = Text()
+        for cls in configured:
+            found = mine[mine["class"] == cls.name] if mine is not None else []
+            if len(found) == 0:
+                rows.append(
+                    [literal(cls.name, "bold"), Text("0")]
+                    + [Text("—", style=palette.muted) for _ in CLASS_COLUMNS[2:-1]]
+                    + [Text("")]
+                )
+                continue
+            rows.append(_class_cells(found.iloc[0].to_dict(), palette))
+        for cls in configured:
+            if notes:
+                notes.append("\n")
+            notes.append("• ")
+            notes.append_text(literal(cls.name, "bold"))
+            if cls.required_workflow:
+                notes.append(": gated = share of its deploys preceded by a passing ")
+                notes.append_text(literal(f"`{cls.required_workflow}`"))
+                notes.append(f" run on the deployed commit (floor {cls.gated_floor * 100:.0f}%)")
+            else:
+                notes.append(": no required_workflow, so no gate is checked")
+        self._fill("class-table", rows)
+        self.query_one("#classes", Static).update(notes)
 
     def _section(self, id: str, label: str, total: int, shown: int) -> None:
         suffix = f" ({total} in the window" + (f", latest {shown})" if total > shown else ")")
@@ -192,3 +240,53 @@ class TeamScreen(BaseScreen):
         for cells in rows:
             table.add_row(*cells)
         table.display = bool(rows)
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None or v != v else f"{float(v) * 100:.0f}%"
+
+
+def _class_cells(row: dict[str, Any], palette: Any) -> list[Text]:
+    """One class row: values coloured where the class is riskier than the rest."""
+    from scorecard.classes import CANARY_MARGIN, FAILURE_MARGIN
+    from scorecard.scoring import hours
+
+    def has(v: Any) -> bool:
+        return v is not None and v == v
+
+    muted = palette.muted
+    gated = row["gated_share"]
+    gated_text = Text(_pct(gated), style="" if has(gated) else muted)
+    if has(gated):
+        gated_text.stylize(palette.bad if row["ungated"] else palette.good)
+        gated_text.append(f" ({row['gated_deploys']:.0f})", style=muted)
+    canary = Text(_pct(row["canary_share"]))
+    # NaN on either side compares False: nothing to colour
+    if row["other_canary_share"] - row["canary_share"] >= CANARY_MARGIN - 1e-9:
+        canary.stylize(palette.warn)
+    cfr = Text(_pct(row["change_failure_rate"]))
+    if row["change_failure_rate"] - row["other_change_failure_rate"] >= FAILURE_MARGIN - 1e-9:
+        cfr.stylize(palette.warn)
+    if row["ungated"]:
+        status = Text(f"UNGATED-{str(row['class']).upper()}", style=f"bold {palette.bad}")
+    elif row["riskier"]:
+        status = Text("riskier", style=f"bold {palette.warn}")
+    else:
+        status = Text("ok", style=palette.good)
+
+    def plain(text: str) -> Text:
+        return Text(text, style=muted if text == "—" else "")
+
+    return [
+        literal(str(row["class"]), "bold"),
+        Text(f"{row['deploys']:.0f}"),
+        gated_text,
+        canary,
+        cfr,
+        plain(str(hours(row["recovery_time_p50_hours"]))),
+        plain(f"{row['other_deploys']:.0f}"),
+        plain(_pct(row["other_canary_share"])),
+        plain(_pct(row["other_change_failure_rate"])),
+        plain(str(hours(row["other_recovery_time_p50_hours"]))),
+        status,
+    ]
