@@ -117,7 +117,9 @@ def cached_scorecard(
     moment = now or utcnow()
     statuses = store.statuses()
     configured = {s.name for s in config.sources}
-    frames = store.load(sources=[n for n in statuses if n in configured])
+    frames = store.load(
+        columns=columns_to_load(config), sources=[n for n in statuses if n in configured]
+    )
     report = report_from_frames(
         frames,
         config,
@@ -128,6 +130,33 @@ def cached_scorecard(
         now=moment,
     )
     return Scorecard(report=report, config=config, statuses=statuses, notices=tuple(store.notices))
+
+
+# The big tables (millions of CI runs and changes) are read without the columns
+# that no metric, score or export uses: text that would only cost memory and time.
+_SCORED_COLUMNS: dict[str, list[str]] = {
+    "changes": ["source", "team", "repo", "first_commit_at", "merged_at", "deployment_id"],
+    "ci_runs": [
+        "source",
+        "team",
+        "repo",
+        "is_default_branch",
+        "conclusion",
+        "started_at",
+        "finished_at",
+    ],
+}
+
+
+def columns_to_load(config: Config) -> dict[str, list[str]] | None:
+    """Per event kind, the cached columns a scorecard needs (kinds not named: all).
+
+    Change classes match titles, labels and paths and gate on CI workflows per
+    commit, so with classes configured everything is read.
+    """
+    if config.change_classes:
+        return None
+    return {kind: list(names) for kind, names in _SCORED_COLUMNS.items()}
 
 
 def _never_synced(config: Config, name: str) -> Any:
