@@ -757,9 +757,7 @@ INCIDENT_OPTION_ERRORS = [
     ("text", "line", "key", "fragment"),
     [pytest.param(t, ln, k, f, id=i) for i, t, ln, k, f in INCIDENT_OPTION_ERRORS],
 )
-def test_incident_and_coverage_option_errors(
-    text: str, line: int, key: str, fragment: str
-) -> None:
+def test_incident_and_coverage_option_errors(text: str, line: int, key: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(text, Path("config.toml"))
     message = str(info.value)
