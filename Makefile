@@ -10,7 +10,8 @@ STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 BENCH  := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest screenshots export-demo clean bench test-prereqs
+.PHONY: demo test lint typecheck pytest screenshots export-demo clean bench test-prereqs \
+	monitoring-prereqs
 
 # GitHub's OpenAPI description (with official example payloads) for the GitHub parsing tests.
 OCTOKIT_DIR := tests/.octokit
@@ -48,7 +49,19 @@ $(OCTOKIT):
 		&& rm -f octokit-openapi-*.tgz
 	touch $@
 
-test-prereqs: $(OCTOKIT)
+# A real Prometheus and Alertmanager for the prometheus/alertmanager source tests (Debian
+# packages), installed only when missing and running as root; otherwise those tests skip
+# (and fail under CI=true).
+monitoring-prereqs:
+	@if { ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; } \
+		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing prometheus and prometheus-alertmanager (Debian packages)"; \
+		apt-get update -qq >/dev/null \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			prometheus prometheus-alertmanager >/dev/null; \
+	fi
+
+test-prereqs: $(OCTOKIT) monitoring-prereqs
 
 pytest: $(DEV) test-prereqs
 	$(BIN)/pytest -q
