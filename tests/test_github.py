@@ -141,6 +141,8 @@ def build_org(server: FakeServer) -> FakeGitHub:
     for i in range(3):
         pay.run(9000 + i, NOW - day, branch="feature")
     pay.run(9100, NOW - timedelta(minutes=5), conclusion=None)  # still running
+    t = NOW - timedelta(hours=2)
+    pay.deploy(8, "9" * 40, "production", t, [("in_progress", t)])  # still deploying
 
     search = fake.repo("acme/search", default_branch="trunk")
     for i in range(4):
@@ -196,7 +198,8 @@ async def test_full_sync_reads_everything_once(
     frames = store.load()
     deployments = frames["deployments"].set_index("id")
     pay = deployments[deployments["repo"] == "acme/payments-api"]
-    assert sorted(pay.index) == [f"acme/payments-api/deployments/{i}" for i in (1, 2, 3, 5, 6)]
+    assert sorted(pay.index) == [f"acme/payments-api/deployments/{i}" for i in (1, 2, 3, 5, 6, 8)]
+    assert pay.loc["acme/payments-api/deployments/8", "status"] == "in_progress"
     assert pay.loc["acme/payments-api/deployments/2", "strategy"] == "canary"
     assert pay.loc["acme/payments-api/deployments/3", "strategy"] == "unknown"
     assert pay.loc["acme/payments-api/deployments/3", "status"] == "success"
@@ -261,7 +264,8 @@ async def test_unchanged_resync_sends_only_conditional_requests(
         r.path for r in fake_server.log if not r.conditional
     ]
     assert all(r.status == 304 for r in fake_server.log)
-    assert len(fake_server.log) <= 8  # a handful of first pages, not the history
+    # Per repo: the repo, the first page of each listing; plus the running deployment.
+    assert len(fake_server.log) == 2 * 4 + 1
     after = store.load()
     for kind in ("deployments", "changes", "ci_runs"):
         assert sorted(after[kind]["id"]) == sorted(before[kind]["id"]), kind
@@ -282,13 +286,16 @@ async def test_incremental_sync_merges_new_events(
     pay.deploy(7, "f" * 40, "production", t, [("success", t + timedelta(minutes=6))])
     pay.pull(14, NOW + timedelta(hours=1), NOW - timedelta(days=1))
     pay.run(9200, NOW + timedelta(hours=1))
+    pay.statuses[8].insert(0, {"id": 801, "state": "success", "created_at": "2024-03-10T12:30:00Z"})
     fake_server.log.clear()
 
     summary = await sync(config, store, now=later)
     assert summary.outcomes[0].error is None
     frames = store.load()
     assert "acme/payments-api/deployments/7" in set(frames["deployments"]["id"])
-    assert len(frames["deployments"]) == 10
+    d8 = frames["deployments"].set_index("id").loc["acme/payments-api/deployments/8"]
+    assert d8["status"] == "success" and d8["finished_at"] == NOW + timedelta(minutes=30)
+    assert len(frames["deployments"]) == 11
     assert "acme/payments-api/pull/14" in set(frames["changes"]["id"])
     assert len(frames["changes"]) == 5
     assert len(frames["ci_runs"]) == 2300 + 4 + 1

@@ -336,6 +336,7 @@ class GitHubSource:
                 "created_at": iso(started),
                 "url": old.get("url"),
                 "_rollback": bool(old.get("is_rollback")),
+                "_recheck": True,
             }
         client.stats.count("deployments", count)
         results = await asyncio.gather(
@@ -366,8 +367,10 @@ class GitHubSource:
         page = await client.get(
             f"repos/{repo}/deployments/{item.get('id')}/statuses",
             {"per_page": PER_PAGE},
-            conditional=False,
+            conditional=True,  # kept for deployments still running: rechecked next sync
         )
+        if page.not_modified:
+            return parse_time(item.get("created_at"))  # unchanged: still in progress
         statuses = _list(page, collected, f"{repo} deployment {item.get('id')} statuses") or []
         record = deployment_record(item, statuses, repo=repo, team=info.team, source=self.name)
         if record is None:
