@@ -249,3 +249,43 @@ def live_scorecard(
         now=moment,
     )
     return Scorecard(report=report, config=config, statuses=statuses)
+
+
+def extras(
+    source: Store | Mapping[str, Mapping[str, Any]], config: Config | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per team, what monitoring sources keep beside their events.
+
+    ``firing``: the alerts firing now (alertmanager sources, with ``firing_at``);
+    ``slo``: team query results such as SLO error-budget burn (prometheus sources,
+    with ``slo_at``). ``source`` is the cache (its prometheus and alertmanager
+    sources are read) or a mapping of source name to sync state. With ``config``,
+    only its sources count. Teams with nothing are left out.
+    """
+    from scorecard.store import Store
+
+    if isinstance(source, Store):
+        kinds = {"prometheus", "alertmanager"}
+        states: dict[str, Mapping[str, Any]] = {
+            name: source.state(name)
+            for name, status in sorted(source.statuses().items())
+            if status.kind in kinds
+        }
+    else:
+        states = dict(source)
+    if config is not None:
+        configured = {s.name for s in config.sources}
+        states = {n: s for n, s in states.items() if n in configured}
+    out: dict[str, dict[str, Any]] = {}
+    for _name, state in sorted(states.items()):
+        for alert in state.get("firing") or ():
+            if isinstance(alert, Mapping):
+                team = out.setdefault(str(alert.get("team") or "unassigned"), {})
+                team.setdefault("firing", []).append(dict(alert))
+                team["firing_at"] = state.get("firing_at")
+        slo = state.get("slo")
+        for team_name, entries in slo.items() if isinstance(slo, Mapping) else ():
+            team = out.setdefault(str(team_name), {})
+            team.setdefault("slo", []).extend(dict(e) for e in entries if isinstance(e, Mapping))
+            team["slo_at"] = state.get("slo_at")
+    return out
