@@ -293,6 +293,7 @@ _STR_OPTIONS: Final = frozenset(
         "owner",
         "username",
         "alert_severity_label",
+        "alert_service_label",
         "deployment_field",
         "branch",
     }

@@ -786,3 +786,98 @@ def test_incident_and_coverage_options_are_kept() -> None:
     assert io.options["severity_map"] == {"Critical": "sev1"}
     assert og.options["severity_map"] == {"P3": "sev2"} and og.options["use_alerts"] is True
     assert cov.options == {"service": "gitlab", "branch": "develop"}
+
+
+PROM = '[sources.prom]\nkind = "prometheus"\nurl = "http://localhost:9090"\n'
+
+MONITORING_OPTION_ERRORS: list[tuple[str, str, int, str, str]] = [
+    (
+        "alert-incidents-not-a-boolean",
+        PROM + 'alert_incidents = "yes"\n' + TEAM,
+        4,
+        "sources.prom.alert_incidents",
+        "expected true or false",
+    ),
+    (
+        "alert-teams-unknown-team",
+        PROM + 'alert_teams = ["Paymnets"]\n' + TEAM,
+        4,
+        "sources.prom.alert_teams",
+        "no team named `Paymnets`",
+    ),
+    (
+        "alert-teams-a-string",
+        PROM + 'alert_teams = "Payments"\n' + TEAM,
+        4,
+        "sources.prom.alert_teams",
+        "expected a list of strings",
+    ),
+    (
+        "alert-service-label-empty",
+        '[sources.am]\nkind = "alertmanager"\nurl = "http://localhost:9093"\n'
+        'alert_service_label = ""\n' + TEAM,
+        4,
+        "sources.am.alert_service_label",
+        "must not be empty",
+    ),
+    (
+        "prometheus-severity-map-bad-value",
+        PROM + '[sources.prom.severity_map]\npage = "critical"\n' + TEAM,
+        5,
+        "sources.prom.severity_map.page",
+        "unknown value",
+    ),
+    (
+        "prometheus-empty-query",
+        PROM + '[sources.prom.queries]\n"error budget" = " "\n' + TEAM,
+        5,
+        'sources.prom.queries."error budget"',
+        "the PromQL expression is empty",
+    ),
+    (
+        "alert-min-minutes-negative",
+        PROM + "alert_min_minutes = -1\n" + TEAM,
+        4,
+        "sources.prom.alert_min_minutes",
+        "out of range",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "fragment"),
+    [pytest.param(t, ln, k, f, id=i) for i, t, ln, k, f in MONITORING_OPTION_ERRORS],
+)
+def test_monitoring_option_errors(text: str, line: int, key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, Path("config.toml"))
+    message = str(info.value)
+    assert message.startswith(f"config.toml:{line}: "), message
+    assert f" {key}: " in message, message
+    assert fragment in message, message
+
+
+def test_monitoring_options_are_kept() -> None:
+    text = (
+        PROM + "alert_incidents = true\n"
+        'alert_teams = ["payments"]\n'
+        'alert_service_label = "app"\n'
+        'alert_severity_label = "priority"\n'
+        "alert_min_minutes = 5\n"
+        '[sources.prom.severity_map]\nP1 = "sev1"\n'
+        '[sources.prom.queries]\n"burn" = "slo:burn{service=~\\"$services\\"}"\n'
+        '[sources.am]\nkind = "alertmanager"\nurl = "http://localhost:9093"\n'
+        'alert_teams = ["Payments"]\n' + TEAM
+    )
+    config = parse_config(text, None)
+    prom, am = config.source("prom"), config.source("am")
+    assert prom.api_url == "http://localhost:9090"
+    assert prom.options["alert_incidents"] is True
+    assert prom.options["alert_teams"] == ("payments",)
+    assert prom.options["alert_service_label"] == "app"
+    assert prom.options["alert_severity_label"] == "priority"
+    assert prom.options["alert_min_minutes"] == 5.0
+    assert prom.options["severity_map"] == {"P1": "sev1"}
+    assert prom.options["queries"] == {"burn": 'slo:burn{service=~"$services"}'}
+    assert am.options["alert_teams"] == ("Payments",)
+    assert "alert_incidents" not in am.options
