@@ -12,7 +12,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -114,13 +114,22 @@ def _typed(rows: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def render(report: Report, fmt: Format = "csv", detail: Detail = "summary") -> str:
-    """The export as text, ready for a file or stdout."""
+def render(
+    report: Report,
+    fmt: Format = "csv",
+    detail: Detail = "summary",
+    *,
+    extras: Mapping[str, Any] | None = None,
+) -> str:
+    """The export as text, ready for a file or stdout.
+
+    ``extras`` (``service.extras``: per team, firing alerts and Prometheus query
+    results such as SLOs) goes into the JSON document only."""
     frame = detail_frame(report, detail)
     if fmt == "csv":
         return to_csv(frame)
     if fmt == "json":
-        return to_json(report, frame, detail)
+        return to_json(report, frame, detail, extras=extras)
     if fmt == "markdown":
         return to_markdown(report, frame) if detail == "summary" else table_markdown(frame)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -199,9 +208,16 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def to_json(report: Report, frame: pd.DataFrame, detail: Detail = "summary") -> str:
-    """A JSON document: the window and benchmarks, then one object per row."""
-    doc = {
+def to_json(
+    report: Report,
+    frame: pd.DataFrame,
+    detail: Detail = "summary",
+    *,
+    extras: Mapping[str, Any] | None = None,
+) -> str:
+    """A JSON document: the window and benchmarks, then one object per row; then
+    ``extras`` (per team: firing alerts, SLO query results) when there are any."""
+    doc: dict[str, Any] = {
         "org": report.org,
         "as_of": iso(report.as_of),
         "window_days": report.window_days,
@@ -211,6 +227,11 @@ def to_json(report: Report, frame: pd.DataFrame, detail: Detail = "summary") -> 
         "detail": detail,
         "rows": records(frame),
     }
+    teams = set(report.table.index.astype(str)) | {"unassigned"}
+    given = extras or {}
+    shown = {team: given[team] for team in sorted(given) if team in teams}
+    if shown:
+        doc["extras"] = shown
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 

@@ -32,10 +32,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from scorecard import model, service, sync
+from scorecard import export, model, service, sync
 from scorecard.config import Config, parse_config
 from scorecard.sources import prometheus
-from scorecard.sources.base import FetchContext, SourceError, SourceResult, build_source
+from scorecard.sources.base import FetchContext, SourceError, SourceResult, build_source, iso
 from scorecard.store import Store
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -553,6 +553,17 @@ def test_sync_stores_samples_incidents_and_query_results(prom_url: str, tmp_path
     frames = store.load(sources=["prom"])
     assert len(frames["rollouts"]) > 0 and len(frames["incidents"]) == 4
     assert store.state("prom")["slo"]["Ops"][0]["value"] == 2.5
+    # the query results reach the JSON export (per team, under "extras")
+    card = service.cached_scorecard(
+        config, Store(tmp_path / "cache", read_only=True), as_of=at(END)
+    )
+    extras = service.extras(Store(tmp_path / "cache", read_only=True), config)
+    doc = json.loads(export.render(card.report, "json", extras=extras))
+    burn = [e for e in doc["extras"]["Ops"]["slo"] if e["name"] == "error budget burn (1h)"]
+    assert [(e["value"], e["at"]) for e in burn] == [(2.5, iso(at(END)))]
+    assert doc["extras"]["Payments"]["slo_at"] == iso(at(END))
+    assert "extras" not in json.loads(export.render(card.report, "json"))
+    assert "extras" not in export.render(card.report, "csv", extras=extras)
 
 
 # --- errors, against a fake server (no Prometheus needed) -------------------------------------
