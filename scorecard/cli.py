@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -456,7 +456,6 @@ def _check_sources(config: Config) -> list[tuple[str, str, bool, str]]:
     """Try each source once, in memory (nothing is written)."""
     import asyncio
 
-    from scorecard import sync
     from scorecard.secrets import redact
     from scorecard.service import utcnow
     from scorecard.sources.base import FetchContext, build_source
@@ -465,14 +464,20 @@ def _check_sources(config: Config) -> list[tuple[str, str, bool, str]]:
 
     async def one(cfg: Any) -> tuple[str, str, bool, str]:
         try:
-            source = build_source(cfg)
+            source = build_source(cfg, config=config)
+            probe = getattr(source, "probe", None)
+            if probe is not None:
+                detail = await asyncio.wait_for(probe(), timeout=max(cfg.timeout_s * 2, 10))
+                return cfg.name, cfg.kind, True, detail
+            # No light probe: fetch the last day, in memory only.
+            since = now - timedelta(days=1)
             result = await asyncio.wait_for(
-                source.fetch(FetchContext(since=sync.history_start(config, now), until=now)),
+                source.fetch(FetchContext(since=since, until=now, full=True)),
                 timeout=max(cfg.timeout_s * 2, 10),
             )
         except Exception as exc:  # reported per source, in the table
             return cfg.name, cfg.kind, False, redact(str(exc), [resolve_token_quietly(cfg)])
-        detail = f"{result.items} events"
+        detail = f"{result.items} events in the last day"
         if result.skipped:
             detail += f", {result.skipped} bad rows skipped"
         return cfg.name, cfg.kind, True, detail

@@ -158,6 +158,26 @@ class GitHubSource:
 
     # --- the fetch ----------------------------------------------------------------------
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: each repo reachable with the token."""
+        token = auth_token(self.cfg)
+        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        client = HttpClient(
+            self.cfg,
+            auth_headers=headers,
+            secrets=[token] if token else [],
+            transport=self.transport,
+        )
+        async with client:
+            for repo, _team in self.repos:
+                await client.get(f"repos/{repo}", conditional=False)
+        detail = f"{len(self.repos)} repos reachable"
+        if client.stats.rate_limit_remaining is not None:
+            detail += f", rate limit {client.stats.rate_limit_remaining:,} left"
+        return detail
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         token = auth_token(self.cfg)
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}

@@ -114,6 +114,24 @@ class GitLabSource:
         )
         self.transport: Any = None
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: each project reachable with the token."""
+        token = auth_token(self.cfg)
+        headers = {"PRIVATE-TOKEN": token} if token else {}
+        client = HttpClient(
+            self.cfg,
+            auth_headers=headers,
+            secrets=[token] if token else [],
+            transport=self.transport,
+        )
+        async with client:
+            for repo, _team in self.repos:
+                await client.get(f"projects/{quote(repo, safe='')}", conditional=False)
+        detail = f"{len(self.repos)} projects reachable"
+        if client.stats.rate_limit_remaining is not None:
+            detail += f", rate limit {client.stats.rate_limit_remaining:,} left"
+        return detail
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         token = auth_token(self.cfg)
         headers = {"PRIVATE-TOKEN": token} if token else {}
