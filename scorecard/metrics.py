@@ -121,25 +121,53 @@ def assign_teams(frames: Frames, team_map: TeamMap) -> dict[str, pd.DataFrame]:
     vendor names match deployment services.
     """
     dtype = pd.CategoricalDtype(team_map.categories)
-    known = set(team_map.teams)
+    teams = dtype.categories
+    known = {t: t for t in team_map.teams}
     out: dict[str, pd.DataFrame] = {}
     for kind in EVENT_KINDS:
         frame = frames.get(kind)
-        frame = empty_frame(kind) if frame is None else frame.copy()
+        # Shallow: only whole columns are replaced below, never written into.
+        frame = empty_frame(kind) if frame is None else frame.copy(deep=False)
         if "service" in frame.columns and team_map.service_aliases:
             frame["service"] = _aliased(frame["service"], team_map.service_aliases)
-        team = frame["team"].astype(object).where(frame["team"].astype(object).isin(known))
+        # Team codes, rule by rule; _NO_OWNER falls through to the next rule.
+        codes = _owner_codes(frame["team"], known, teams)
         if "repo" in frame.columns and team_map.repo_owner:
-            team = team.fillna(_mapped(frame["repo"], team_map.repo_owner))
+            codes = _fill(codes, _owner_codes(frame["repo"], team_map.repo_owner, teams))
         if "service" in frame.columns and team_map.service_owner:
-            team = team.fillna(_mapped(frame["service"], team_map.service_owner))
-        frame["team"] = team.fillna(UNASSIGNED).astype(dtype)
+            codes = _fill(codes, _owner_codes(frame["service"], team_map.service_owner, teams))
+        codes = _fill(codes, np.full(len(codes), teams.get_loc(UNASSIGNED), dtype=np.int64))
+        codes[codes == _NOT_A_TEAM] = -1  # an owner that is not a team: empty, as before
+        frame["team"] = pd.Categorical.from_codes(codes, dtype=dtype)
         out[kind] = frame
     return out
 
 
-def _mapped(column: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
-    return column.astype(object).map(mapping)
+_NO_OWNER: Final = -1
+_NOT_A_TEAM: Final = -2
+
+
+def _owner_codes(column: pd.Series, mapping: Mapping[str, str], teams: pd.Index) -> np.ndarray:
+    """Each row's owner as a code into ``teams``, looked up once per distinct value.
+
+    ``_NO_OWNER`` where the value is empty or unmapped; ``_NOT_A_TEAM`` where it
+    maps to a name that is not one of ``teams``.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        values = column.cat.categories
+    else:
+        codes, values = pd.factorize(column.astype(object))
+    owners = [mapping.get(v) for v in values.astype(object)]
+    found = teams.get_indexer(pd.Index(owners, dtype=object))
+    found[(found < 0) & np.array([o is not None for o in owners], dtype=bool)] = _NOT_A_TEAM
+    found[(found < 0) & (found != _NOT_A_TEAM)] = _NO_OWNER
+    # code -1 (an empty cell) reads the appended _NO_OWNER
+    return np.append(found, _NO_OWNER).astype(np.int64)[codes]
+
+
+def _fill(codes: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    return np.where(codes == _NO_OWNER, fallback, codes)
 
 
 def _aliased(column: pd.Series, aliases: Mapping[str, str]) -> pd.Series:
