@@ -233,7 +233,10 @@ async def test_team_screen_shows_metrics_reasons_and_tables() -> None:
         reasons = str(screen.query_one("#reasons").render())
         assert "canary share fell" in reasons
         assert screen.query_one("#incidents").row_count == 3
-        assert "change classes: coming" in str(screen.query_one("#classes").render())
+        # Payments ships no `ai` changes: the class row is there, with zero deploys.
+        assert "gated = share" in str(screen.query_one("#classes").render())
+        class_row = [str(c) for c in screen.query_one("#class-table").get_row_at(0)]
+        assert class_row[:2] == ["ai", "0"]
         await pilot.press("j", "k", "down")
         assert isinstance(app.screen, TeamScreen)
 
