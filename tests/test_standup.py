@@ -317,3 +317,19 @@ def test_snapshot_standup_card_large_screen_paused(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=LARGE, run_before=run_before)
+
+
+def test_big_digits_font_for_large_screens() -> None:
+    from scorecard.tui.screens.standup import FONT, big_lines
+
+    lines = [line.replace("█", "#") for line in big_lines("+70", pixel=(1, 1))]
+    assert lines == [
+        "    ### ###",
+        " #    # # #",
+        "###   # # #",
+        " #    # # #",
+        "      # ###",
+    ]
+    assert len(big_lines("A", pixel=(3, 2))) == 10
+    assert all(len(row) == 3 for glyph in FONT.values() for row in glyph)
+    assert set("0123456789+-ABCDF") <= set(FONT)

@@ -23,8 +23,80 @@ from scorecard.tui.widgets.text import literal
 if TYPE_CHECKING:
     from scorecard.tui.standup import Card, StandupApp
 
-LARGE = (150, 42)  # at least this many columns and rows: roomier layout
+LARGE = (150, 42)  # at least this many columns and rows: roomier layout, bigger digits
 MAX_DOTS = 40
+
+# A 3x5 pixel font for the big digits on large screens (Digits is 3 rows high).
+FONT: dict[str, tuple[str, ...]] = {
+    "0": ("###", "# #", "# #", "# #", "###"),
+    "1": (" # ", "## ", " # ", " # ", "###"),
+    "2": ("###", "  #", "###", "#  ", "###"),
+    "3": ("###", "  #", " ##", "  #", "###"),
+    "4": ("# #", "# #", "###", "  #", "  #"),
+    "5": ("###", "#  ", "###", "  #", "###"),
+    "6": ("###", "#  ", "###", "# #", "###"),
+    "7": ("###", "  #", "  #", "  #", "  #"),
+    "8": ("###", "# #", "###", "# #", "###"),
+    "9": ("###", "# #", "###", "  #", "###"),
+    "+": ("   ", " # ", "###", " # ", "   "),
+    "-": ("   ", "   ", "###", "   ", "   "),
+    "A": (" # ", "# #", "###", "# #", "# #"),
+    "B": ("## ", "# #", "## ", "# #", "## "),
+    "C": (" ##", "#  ", "#  ", "#  ", " ##"),
+    "D": ("## ", "# #", "# #", "# #", "## "),
+    "E": ("###", "#  ", "## ", "#  ", "###"),
+    "F": ("###", "#  ", "## ", "#  ", "#  "),
+    " ": ("   ",) * 5,
+}
+PIXEL = (3, 2)  # columns and rows per font pixel on a large screen
+
+
+def big_lines(value: str, pixel: tuple[int, int] = PIXEL) -> list[str]:
+    """``value`` drawn with :data:`FONT`, each pixel ``pixel`` cells; unknown chars blank."""
+    width, height = pixel
+    glyphs = [FONT.get(c, FONT[" "]) for c in value]
+    lines = []
+    for row in range(5):
+        cells = [
+            "".join(("█" if px == "#" else " ") * width for px in glyph[row]) for glyph in glyphs
+        ]
+        lines.extend([" ".join(cells)] * height)
+    return lines
+
+
+class BigDigits(Digits):
+    """``Digits`` that grows on a large screen (``big = True``)."""
+
+    big = False
+
+    def set_big(self, big: bool) -> None:
+        if big != self.big:
+            self.big = big
+            self.refresh(layout=True)
+
+    def render(self) -> Any:
+        if not self.big:
+            return super().render()
+        text = Text("\n".join(big_lines(self.value)), style=self.rich_style, no_wrap=True)
+        text.justify = "center"
+        return text
+
+    def get_content_width(self, container: Any, viewport: Any) -> int:
+        if not self.big:
+            return super().get_content_width(container, viewport)
+        return max((len(line) for line in big_lines(self.value)), default=0)
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        if not self.big:
+            return super().get_content_height(container, viewport, width)
+        return 5 * PIXEL[1]
+
+    def update(self, value: str) -> None:
+        changed = len(value) != len(self.value)
+        super().update(value)
+        if self.big and changed:
+            self.refresh(layout=True)
+
 
 GRADE_STYLE = {"A": "good", "B": "ok", "C": "warn", "D": "bad", "F": "bad"}
 
@@ -151,7 +223,8 @@ class StandupScreen(Screen[Any]):
     #card-fresh { margin-top: 1; height: 1; }
     #standup-message { width: 100%; height: auto; padding: 1 2; text-align: center; }
     #standup-status { height: 1; padding: 0 2; }
-    StandupScreen.-large #card { padding: 1 4; }
+    StandupScreen.-large #card { padding: 1 4; max-width: 180; }
+    StandupScreen.-large #score-vs { height: 11; }
     StandupScreen.-large #card-head { margin-bottom: 2; }
     StandupScreen.-large #card-window, StandupScreen.-large #card-reasons,
     StandupScreen.-large #card-fresh { margin-top: 2; }
@@ -183,7 +256,7 @@ class StandupScreen(Screen[Any]):
                             continue
                         with Vertical(classes="score", id=f"score-{key}"):
                             yield Label(label)
-                            yield Digits("", id=f"digits-{key}")
+                            yield BigDigits("", id=f"digits-{key}")
                 yield Static("", id="card-window")
                 yield Static("", id="card-reasons")
                 yield Static("", id="card-fresh")
@@ -195,7 +268,10 @@ class StandupScreen(Screen[Any]):
 
     def on_resize(self, event: Resize) -> None:
         width, height = event.size
-        self.set_class(width >= LARGE[0] and height >= LARGE[1], "-large")
+        large = width >= LARGE[0] and height >= LARGE[1]
+        self.set_class(large, "-large")
+        for digits in self.query(BigDigits):
+            digits.set_big(large)
 
     def redraw(self) -> None:
         app = self.standup
@@ -246,7 +322,7 @@ class StandupScreen(Screen[Any]):
         self.refresh_bindings()
 
     def _digits(self, key: str, value: str, color: str | None) -> None:
-        widget = self.query_one(f"#digits-{key}", Digits)
+        widget = self.query_one(f"#digits-{key}", BigDigits)
         widget.update(value)
         if color is not None:
             widget.styles.color = color
