@@ -223,7 +223,7 @@ async def test_rate_limits_malformed_and_unknown_values(
     assert outcome.error is None and outcome.complete, outcome
     assert 4.0 in waits and outcome.stats["retries"] == 2
     assert outcome.items == 30 and outcome.skipped == 2
-    assert outcome.stats["unknown.incident.io_status_category"] == 1  # "exploded"
+    assert outcome.stats["unknown.incident_io_status_category"] == 1  # "exploded"
     assert any("'exploded'" in p for p in outcome.problems)
 
 

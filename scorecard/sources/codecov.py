@@ -152,6 +152,7 @@ class CodecovSource:
             )
         else:
             frames["coverage"] = model.empty_frame("coverage")
+        client.stats.count("coverage", len(collected.records.get("coverage", [])))
         stats = client.stats.as_dict()
         stats["skipped"] = collected.skipped
         if fallbacks:

@@ -239,6 +239,7 @@ class IncidentIoSource:
             new_state.update(range_state(ctx, state))
         else:
             new_state.update({k: v for k, v in state.items() if k != "http"})
+        client.stats.count("incidents", len(collected.records.get("incidents", [])))
         result = finish_api_result(
             collected,
             previous,

@@ -66,7 +66,8 @@ class Vocabulary:
         for value, n in sorted(self.unknown.items()):
             collected.problem(f"unknown {self.name} {value!r} on {n} record{'s' if n != 1 else ''}")
         if self.unknown:
-            stats[f"unknown.{self.name.replace(' ', '_').lower()}"] = sum(self.unknown.values())
+            key = re.sub(r"[^a-z0-9]+", "_", self.name.lower()).strip("_")
+            stats[f"unknown.{key}"] = sum(self.unknown.values())
 
 
 def severity_table(

@@ -135,6 +135,7 @@ class OpsgenieSource:
             new_state.update(range_state(ctx, state))
         else:
             new_state.update({k: v for k, v in state.items() if k != "http"})
+        client.stats.count("incidents", len(collected.records.get("incidents", [])))
         result = finish_api_result(
             collected,
             previous,
