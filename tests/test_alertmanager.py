@@ -250,3 +250,72 @@ def test_bearer_token_and_headers_sent(
     assert request.headers["authorization"] == "Bearer am-secret-123456"
     assert request.headers["x-scope-orgid"] == "acme"
     assert request.query == {"active": "true", "silenced": "false", "inhibited": "false"}
+
+
+# --- the "firing now" badge and the team's query results in the TUI -----------------------
+
+
+async def test_tui_shows_firing_now_and_query_results(tmp_path: Path) -> None:
+    from scorecard.sources.base import SourceResult
+    from scorecard.tui.app import ScorecardApp, TuiOptions
+    from scorecard.tui.widgets.firing import FiringNow, TeamMonitoring
+
+    config = parse_config(
+        CONFIG.format(url="http://localhost:9093", extra="")
+        + '[sources.prom]\nkind = "prometheus"\nurl = "http://localhost:9090"\n'
+    )
+    cache = tmp_path / "cache"
+    store = Store(cache)
+    moment = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    alert = {
+        "team": "Ops",
+        "alertname": "DiskFull [red]x[/red]",
+        "service": "ops-api",
+        "severity": "sev1",
+        "starts_at": "2026-11-20T11:40:00Z",
+        "summary": "disk 95% full",
+        "fingerprint": "abc",
+        "url": None,
+    }
+    store.write_source(
+        "am",
+        "alertmanager",
+        SourceResult(frames={}, state={"firing": [alert], "firing_at": "2026-11-20T12:00:00Z"}),
+        attempted_at=moment,
+    )
+    slo = {
+        "Ops": [
+            {"name": "burn", "labels": {"service": "ops-api"}, "value": 2.5, "error": None},
+            {"name": "broken", "labels": {}, "value": None, "error": "bad_data: parse error"},
+        ]
+    }
+    store.write_source(
+        "prom",
+        "prometheus",
+        SourceResult(frames={}, state={"slo": slo, "slo_at": "2026-11-20T12:00:00Z"}),
+        attempted_at=moment,
+    )
+    options = TuiOptions(config=config, read_only=True, as_of=moment, store_root=cache)
+    app = ScorecardApp(options, now=lambda: moment)
+    async with app.run_test(size=(140, 40)) as pilot:
+        for _ in range(100):
+            await pilot.pause()
+            if app.scorecard is not None:
+                break
+        await pilot.pause()
+        badge = app.screen.query_one(FiringNow)
+        assert badge.display
+        shown = str(badge.render())
+        assert "firing now: Ops 🔥 1 firing (sev1) DiskFull [red]x[/red]" in shown
+        app.open_team("Ops")
+        await pilot.pause()
+        await pilot.pause()
+        monitoring = app.screen.query_one(TeamMonitoring)
+        text = str(monitoring.render())
+        assert "🔥 1 firing (sev1)" in text and "disk 95% full" in text
+        assert "burn {service=ops-api}: 2.5" in text
+        assert "broken: error: bad_data: parse error" in text
+        await pilot.press("escape")
+        app.open_team("Search")
+        await pilot.pause()
+        assert not app.screen.query_one(TeamMonitoring).display

@@ -21,6 +21,7 @@ from scorecard.tui.view import (
     team_flags,
 )
 from scorecard.tui.widgets.busy import BusyBar
+from scorecard.tui.widgets.firing import FiringNow
 from scorecard.tui.widgets.infobar import InfoBar
 from scorecard.tui.widgets.text import literal
 
@@ -53,6 +54,7 @@ class OverviewScreen(BaseScreen):
         yield InfoBar(id="info")
         yield BusyBar()
         yield Static("", id="message")
+        yield FiringNow(id="firing")
         table = TeamTable(id="teams", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield table
         yield Static(Text(LEGEND), id="legend")
@@ -115,6 +117,7 @@ class OverviewScreen(BaseScreen):
             table.move_cursor(row=shown.index(current), animate=False)
         table.refresh()
         self.query_one("#legend", Static).update(self._legend(len(shown), len(order)))
+        self.query_one(FiringNow).show(app, palette)
 
     def _legend(self, shown: int, total: int) -> Text:
         text = Text(LEGEND, style="dim")

@@ -18,6 +18,7 @@ from scorecard.tui.screens.base import BaseScreen
 from scorecard.tui.view import deploy_tables, incident_table, metric_rows, team_flags, value
 from scorecard.tui.widgets.busy import BusyBar
 from scorecard.tui.widgets.charts import badges, gap_bar
+from scorecard.tui.widgets.firing import TeamMonitoring
 from scorecard.tui.widgets.infobar import InfoBar
 from scorecard.tui.widgets.text import literal
 
@@ -67,6 +68,7 @@ class TeamScreen(BaseScreen):
         yield BusyBar()
         with Page(id="page"):
             yield Static("", id="title")
+            yield TeamMonitoring(id="monitoring")
             yield Static(
                 "Metrics (trend vs the previous window; sparkline: last 12 weeks)",
                 classes="section",
@@ -183,6 +185,7 @@ class TeamScreen(BaseScreen):
         self._fill("risky", risky)
 
         self._draw_classes(report, palette)
+        self.query_one(TeamMonitoring).show(app, self.team, palette)
 
     def _draw_classes(self, report: Any, palette: Any) -> None:
         """Each configured change class: its deploys against the team's other deploys."""
