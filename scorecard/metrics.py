@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -240,24 +240,20 @@ def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.
     samples = rollouts[rollouts["service"].notna() & rollouts["at"].notna()]
     if not unknown.any() or samples.empty:
         return strategy
-    left = pd.DataFrame(
-        {
-            "row": np.flatnonzero(unknown.to_numpy()),
-            "service": deployments.loc[unknown, "service"].astype(object).to_numpy(),
-            "t": deployments.loc[unknown, "t"].to_numpy(),
-        }
-    ).sort_values("t", kind="stable")
-    right = pd.DataFrame(
-        {
-            "service": samples["service"].astype(object).to_numpy(),
-            "t": samples["at"].to_numpy(),
-            "sampled": samples["strategy"].astype(object).to_numpy(),
-        }
-    ).sort_values("t", kind="stable")
-    joined = pd.merge_asof(left, right, on="t", by="service", direction="backward")
+    rows = np.flatnonzero(unknown.to_numpy())
+    service, sample_service = _key_codes(deployments["service"], samples["service"])
+    pos = _asof_positions(
+        service[rows],
+        _micros(deployments["t"])[rows],
+        sample_service,
+        _micros(samples["at"]),
+        direction="backward",
+    )
+    sampled = samples["strategy"].astype(object).to_numpy()
+    found = pos >= 0
+    found[found] = pd.notna(sampled[pos[found]])
     resolved = strategy.to_numpy(copy=True)
-    found = joined["sampled"].notna().to_numpy()
-    resolved[joined["row"].to_numpy()[found]] = joined["sampled"].to_numpy()[found]
+    resolved[rows[found]] = sampled[pos[found]]
     return pd.Series(resolved, index=deployments.index, dtype=object)
 
 
@@ -273,28 +269,23 @@ def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame
     fallback = changes["deployment_id"].isna() | shipped.isna()
     fallback &= changes["merged_at"].notna() & changes["repo"].notna()
     if fallback.any() and not good.empty:
-        left = pd.DataFrame(
-            {
-                "row": np.flatnonzero(fallback.to_numpy()),
-                "repo": changes.loc[fallback, "repo"].astype(object).to_numpy(),
-                "t": changes.loc[fallback, "merged_at"].to_numpy(),
-            }
-        ).sort_values("t", kind="stable")
         candidates = good[good["repo"].notna()]
-        right = pd.DataFrame(
-            {
-                "repo": candidates["repo"].astype(object).to_numpy(),
-                "t": candidates["finished_at"].to_numpy(),
-                "deployed": candidates["finished_at"].to_numpy(),
-                "deploy": candidates["id"].astype(object).to_numpy(),
-            }
-        ).sort_values("t", kind="stable")
-        joined = pd.merge_asof(left, right, on="t", by="repo", direction="forward")
-        # to_datetime(utc=True): an all-NaT column comes back tz-naive from merge_asof
-        deployed = pd.to_datetime(joined["deployed"], utc=True).astype("datetime64[us, UTC]")
+        rows = np.flatnonzero(fallback.to_numpy())
+        repo, candidate_repo = _key_codes(changes["repo"], candidates["repo"])
+        pos = _asof_positions(
+            repo[rows],
+            _micros(changes["merged_at"])[rows],
+            candidate_repo,
+            _micros(candidates["finished_at"]),
+            direction="forward",
+        )
+        found = pos >= 0
+        # Unmatched rows were empty already; they stay so (an id of NaN, as merge_asof gives).
         shipped = shipped.copy()
-        shipped.loc[changes.index[joined["row"].to_numpy()]] = deployed.array
-        deployed_id.loc[changes.index[joined["row"].to_numpy()]] = joined["deploy"].to_numpy()
+        shipped.iloc[rows[found]] = candidates["finished_at"].array[pos[found]]
+        ids = np.full(len(rows), np.nan, dtype=object)
+        ids[found] = candidates["id"].to_numpy(dtype=object)[pos[found]]
+        deployed_id.iloc[rows] = ids
     lead = (shipped - changes["first_commit_at"]).dt.total_seconds() / 3600
     return changes.assign(
         deployed_at=shipped, deployed_id=deployed_id, lead_hours=lead.where(lead >= 0)
@@ -311,7 +302,7 @@ def _prepared_incidents(
     rule = pd.Series([None] * len(incidents), index=incidents.index, dtype=object)
     rule[explicit] = "explicit"
     if not good.empty and (~explicit).any():
-        tolerance = pd.Timedelta(hours=link_hours)
+        tolerance = pd.Timedelta(hours=link_hours) // pd.Timedelta(microseconds=1)
         for key in ("service", "team"):
             pending = attributed.isna() & incidents["created_at"].notna()
             if key == "service":
@@ -320,32 +311,80 @@ def _prepared_incidents(
                 pending &= incidents["service"].isna()
             if not pending.any():
                 continue
-            left = pd.DataFrame(
-                {
-                    "row": np.flatnonzero(pending.to_numpy()),
-                    key: incidents.loc[pending, key].astype(object).to_numpy(),
-                    "t": incidents.loc[pending, "created_at"].to_numpy(),
-                }
-            ).sort_values("t", kind="stable")
+            rows = np.flatnonzero(pending.to_numpy())
             candidates = good[good[key].notna()]
-            right = pd.DataFrame(
-                {
-                    key: candidates[key].astype(object).to_numpy(),
-                    "t": candidates["finished_at"].to_numpy(),
-                    "deploy": candidates["id"].astype(object).to_numpy(),
-                }
-            ).sort_values("t", kind="stable")
-            joined = pd.merge_asof(
-                left, right, on="t", by=key, direction="backward", tolerance=tolerance
+            left_key, right_key = _key_codes(incidents[key], candidates[key])
+            pos = _asof_positions(
+                left_key[rows],
+                _micros(incidents["created_at"])[rows],
+                right_key,
+                _micros(candidates["finished_at"]),
+                direction="backward",
+                tolerance=tolerance,
             )
-            hit = joined["deploy"].notna().to_numpy()
-            rows = incidents.index[joined["row"].to_numpy()[hit]]
-            attributed.loc[rows] = joined["deploy"].to_numpy()[hit]
-            rule.loc[rows] = "time"
+            deploy_ids = candidates["id"].to_numpy(dtype=object)
+            hit = pos >= 0
+            hit[hit] = pd.notna(deploy_ids[pos[hit]])
+            attributed.iloc[rows[hit]] = deploy_ids[pos[hit]]
+            rule.iloc[rows[hit]] = "time"
     duration = (incidents["resolved_at"] - incidents["created_at"]).dt.total_seconds() / 3600
     return incidents.assign(
         attributed_deployment=attributed, link_rule=rule, duration_hours=duration
     )
+
+
+def _key_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes for two key columns in one shared space (-1: empty or absent on the right).
+
+    Joining on these instead of the labels saves building millions of Python
+    strings; categorical columns need only their (few) categories matched.
+    """
+    if isinstance(left.dtype, pd.CategoricalDtype) and isinstance(right.dtype, pd.CategoricalDtype):
+        left_codes = left.cat.codes.to_numpy().astype(np.int64)
+        right_codes = right.cat.codes.to_numpy().astype(np.int64)
+        if left.cat.categories.equals(right.cat.categories):
+            return left_codes, right_codes
+        remap = right.cat.categories.get_indexer(left.cat.categories.astype(object))
+        return np.append(remap, -1).astype(np.int64)[left_codes], right_codes
+    both = pd.concat([left.astype(object), right.astype(object)], ignore_index=True)
+    codes, _ = pd.factorize(both)
+    return codes[: len(left)].astype(np.int64), codes[len(left) :].astype(np.int64)
+
+
+def _micros(values: pd.Series) -> np.ndarray:
+    """Timestamps as int64 microseconds since the epoch (NaT as int64's minimum)."""
+    return np.asarray(pd.DatetimeIndex(values).as_unit("us").asi8)
+
+
+def _asof_positions(
+    left_key: np.ndarray,
+    left_t: np.ndarray,
+    right_key: np.ndarray,
+    right_t: np.ndarray,
+    *,
+    direction: Literal["backward", "forward"],
+    tolerance: int | None = None,
+) -> np.ndarray:
+    """Per left row, the position of its ``merge_asof`` match among the right rows (-1: none).
+
+    Keys are integer codes and times int64 microseconds (no empty ones); ties go
+    as in ``merge_asof`` over rows stably sorted by time.
+    """
+    left = pd.DataFrame({"key": left_key, "t": left_t, "row": np.arange(len(left_key))})
+    right = pd.DataFrame({"key": right_key, "t": right_t, "pos": np.arange(len(right_key))})
+    joined = pd.merge_asof(
+        left.sort_values("t", kind="stable"),
+        right.sort_values("t", kind="stable"),
+        on="t",
+        by="key",
+        direction=direction,
+        tolerance=tolerance,
+    )
+    pos = joined["pos"].to_numpy(dtype=float)
+    found = ~np.isnan(pos)
+    out = np.full(len(left_key), -1, dtype=np.int64)
+    out[joined["row"].to_numpy()[found]] = pos[found].astype(np.int64)
+    return out
 
 
 # --------------------------------------------------------------------------- windows
