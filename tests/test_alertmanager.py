@@ -227,6 +227,12 @@ def test_alert_teams_and_extras_from_the_cache(am_url: str, tmp_path: Path) -> N
     assert service.extras(Store(tmp_path / "cache", read_only=True)) == extras
 
 
+def test_config_check_probe(am_url: str) -> None:
+    config = make_config(am_url)
+    source = build_source(config.source("am"), config=config)
+    assert asyncio.run(source.probe()).startswith("Alertmanager 0.")  # type: ignore[attr-defined]
+
+
 def test_not_an_alertmanager_and_unreachable(fake_server: FakeServer, waits: list[float]) -> None:
     fake_server.route("/api/v2/alerts", lambda r, s: Reply(200, {"status": "success"}))
     with pytest.raises(SourceError, match="did not answer a list of alerts"):

@@ -566,6 +566,19 @@ def test_sync_stores_samples_incidents_and_query_results(prom_url: str, tmp_path
     assert "extras" not in export.render(card.report, "csv", extras=extras)
 
 
+def test_config_check_probe_names_a_bad_query(prom_url: str) -> None:
+    config = make_config(prom_url)
+    source = build_source(config.source("prom"), config=config)
+    with pytest.raises(SourceError) as info:
+        asyncio.run(source.probe())  # type: ignore[attr-defined]
+    message = str(info.value)
+    assert message.startswith("Prometheus 2.") and "2 of 3 queries ok" in message
+    assert "query 'broken': bad_data" in message
+    good = make_config(prom_url, **{BROKEN: ""})
+    detail = asyncio.run(build_source(good.source("prom"), config=good).probe())  # type: ignore[attr-defined]
+    assert detail.endswith("2 of 2 queries ok")
+
+
 # --- errors, against a fake server (no Prometheus needed) -------------------------------------
 
 

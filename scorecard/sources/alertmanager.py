@@ -59,6 +59,23 @@ class AlertmanagerSource:
         self.transport: Any = None
         """An httpx transport to use instead of the network (tests)."""
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: the Alertmanager's status."""
+        headers, secrets = auth_headers(self.cfg)
+        client = HttpClient(
+            self.cfg, auth_headers=headers, secrets=secrets, transport=self.transport
+        )
+        async with client:
+            page = await client.get("api/v2/status", conditional=False)
+        data = page.data if isinstance(page.data, dict) else {}
+        info = data.get("versionInfo") if isinstance(data.get("versionInfo"), dict) else {}
+        version = (info or {}).get("version")
+        if not data:
+            raise SourceError(
+                f"{self.name}: GET api/v2/status did not answer an Alertmanager status"
+            )
+        return f"Alertmanager {version}" if version else "Alertmanager API v2"
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         headers, secrets = auth_headers(self.cfg)
         client = HttpClient(

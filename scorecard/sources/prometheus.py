@@ -392,6 +392,35 @@ class PrometheusSource:
         self.transport: Any = None
         """An httpx transport to use instead of the network (tests)."""
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: the server answers, and every
+        team query evaluates (a templated one for the first team)."""
+        headers, secrets = auth_headers(self.cfg)
+        client = PrometheusClient(
+            self.cfg, auth_headers=headers, secrets=secrets, transport=self.transport
+        )
+        now = datetime.now(timezone.utc)
+        failed: list[str] = []
+        async with client:
+            page = await client.get("api/v1/status/buildinfo", conditional=False)
+            data = page.data.get("data") if isinstance(page.data, dict) else None
+            version = data.get("version") if isinstance(data, dict) else None
+            for name, promql in self.queries.items():
+                if _TEMPLATE_RE.search(promql) and self.matcher.teams:
+                    promql = self._render(promql, self.matcher.teams[0])
+                try:
+                    await instant(client, promql, now, self.cfg.timeout_s)
+                except FatalSourceError:
+                    raise
+                except SourceError as exc:
+                    failed.append(f"query '{name}': {client._redact(str(exc))}")
+        detail = f"Prometheus {version}" if version else "a Prometheus-compatible API"
+        if self.queries:
+            detail += f"; {len(self.queries) - len(failed)} of {len(self.queries)} queries ok"
+        if failed:
+            raise SourceError(detail + "; " + "; ".join(failed))
+        return detail
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         headers, secrets = auth_headers(self.cfg)
         previous = {} if ctx.full else ctx.load_previous()
