@@ -181,3 +181,13 @@ async def test_every_repo_failing_fails_the_source(
     summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
     error = summary.outcomes[0].error
     assert error is not None and "404" in error
+
+
+async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
+    from scorecard.sources.base import build_source
+
+    fake = build(fake_server)
+    config = org_config(fake)
+    source: Any = build_source(config.sources[0], config=config)
+    assert await source.probe() == "3 repos reachable"
+    assert len(fake_server.log) == 3

@@ -248,3 +248,12 @@ async def test_malformed_page_and_incremental_resync(
     assert (
         incidents["resolved_at"].isna().sum() == 1 and incidents.loc["01NEW", "team"] == "Payments"
     )
+
+
+async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
+    from scorecard.sources.base import build_source
+
+    fake = build(fake_server, n=2)
+    config = org_config(fake)
+    probe: Any = build_source(config.sources[0], config=config)
+    assert await probe.probe() == "incidents readable, 3 severities"

@@ -228,3 +228,13 @@ async def test_malformed_page_is_counted(
     summary = await sync(make(fake.url), Store(tmp_path / "cache"), now=NOW)
     outcome = summary.outcomes[0]
     assert outcome.error is None and not outcome.complete and outcome.stats["malformed"] == 1
+
+
+async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
+    from scorecard.sources.base import build_source
+
+    fake = build(fake_server, n=2)
+    config = make(fake.url, use_alerts=True)
+    source: Any = build_source(config.sources[0], config=config)
+    assert await source.probe() == "alerts readable"
+    assert fake_server.log[0].path == "/v2/alerts"

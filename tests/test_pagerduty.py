@@ -309,3 +309,14 @@ async def test_bad_token_fails_the_source(
     summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
     error = summary.outcomes[0].error
     assert error is not None and "401" in error and TOKEN not in error
+
+
+async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
+    from scorecard.sources.base import build_source
+
+    fake = build(fake_server, n=3)
+    config = org_config(fake)
+    source: Any = build_source(config.sources[0], config=config)
+    detail = await source.probe()
+    assert "2 services" in detail and "959 left" in detail
+    assert fake_server.log[0].query["limit"] == "1"

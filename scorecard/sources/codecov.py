@@ -91,6 +91,26 @@ class CodecovSource:
         self.transport: Any = None
         """An httpx transport to use instead of the network (tests)."""
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: each repo known to Codecov."""
+        token = auth_token(self.cfg)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = HttpClient(
+            self.cfg,
+            auth_headers=headers,
+            secrets=[token] if token else [],
+            transport=self.transport,
+        )
+        async with client:
+            for repo, _team in self.repos:
+                parts = split_repo(repo, self.owner)
+                if parts is not None:
+                    await client.get(f"{self._base(*parts)}/", conditional=False)
+        return f"{len(self.repos)} repos reachable"
+
+    def _base(self, owner: str, name: str) -> str:
+        return f"api/v2/{self.service}/{quote(owner, safe='')}/repos/{quote(name, safe='')}"
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         from scorecard import model
 
@@ -182,7 +202,7 @@ class CodecovSource:
             collected.problem(f"{repo}: not an owner/name repo and no `owner` is configured")
             return
         owner, name = parts
-        base = f"api/v2/{self.service}/{quote(owner, safe='')}/repos/{quote(name, safe='')}"
+        base = self._base(owner, name)
         ctx.progress(f"{repo}: coverage")
         detail = await client.get(f"{base}/", conditional=False)
         data = detail.data if isinstance(detail.data, dict) else {}

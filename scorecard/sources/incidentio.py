@@ -166,6 +166,22 @@ class IncidentIoSource:
         self.transport: Any = None
         """An httpx transport to use instead of the network (tests)."""
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: severities and one incident page."""
+        token = auth_token(self.cfg)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = HttpClient(
+            self.cfg,
+            auth_headers=headers,
+            secrets=[token] if token else [],
+            transport=self.transport,
+        )
+        async with client:
+            page = await client.get("v1/severities", conditional=False)
+            await client.get("v2/incidents", {"page_size": 1}, conditional=False)
+        data = page.data if isinstance(page.data, dict) else {}
+        return f"incidents readable, {len(data.get('severities') or [])} severities"
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         token = auth_token(self.cfg)
         headers = {"Authorization": f"Bearer {token}"} if token else {}

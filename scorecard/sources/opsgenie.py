@@ -103,6 +103,21 @@ class OpsgenieSource:
         self.transport: Any = None
         """An httpx transport to use instead of the network (tests)."""
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: one listing page answered."""
+        token = auth_token(self.cfg)
+        headers = {"Authorization": f"GenieKey {token}"} if token else {}
+        client = HttpClient(
+            self.cfg,
+            auth_headers=headers,
+            secrets=[token] if token else [],
+            transport=self.transport,
+        )
+        path = "v2/alerts" if self.use_alerts else "v1/incidents"
+        async with client:
+            await client.get(path, {"query": "createdAt>=0", "limit": 1}, conditional=False)
+        return f"{'alerts' if self.use_alerts else 'incidents'} readable"
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         token = auth_token(self.cfg)
         headers = {"Authorization": f"GenieKey {token}"} if token else {}

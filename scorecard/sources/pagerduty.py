@@ -102,6 +102,28 @@ class PagerDutySource:
         self.transport: Any = None
         """An httpx transport to use instead of the network (tests)."""
 
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: one incident listing answered."""
+        token = auth_token(self.cfg)
+        headers = {"Accept": ACCEPT}
+        if token:
+            headers["Authorization"] = f"Token token={token}"
+        client = HttpClient(
+            self.cfg,
+            auth_headers=headers,
+            secrets=[token] if token else [],
+            transport=self.transport,
+        )
+        params: dict[str, Any] = {"limit": 1}
+        if self.service_teams:
+            params["service_ids[]"] = sorted(self.service_teams)
+        async with client:
+            await client.get("incidents", params, conditional=False)
+        detail = f"incidents readable for {len(self.service_teams) or 'all'} services"
+        if client.stats.rate_limit_remaining is not None:
+            detail += f", rate limit {client.stats.rate_limit_remaining:,} left"
+        return detail
+
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         token = auth_token(self.cfg)
         headers = {"Accept": ACCEPT}
