@@ -356,7 +356,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from scorecard import export
 
     card = _export_scorecard(args)
-    text = export.render(card.report, args.format, args.detail)
+    extras = None
+    if args.format == "json" and not card.demo:
+        from scorecard.service import extras as team_extras
+        from scorecard.store import Store
+
+        extras = team_extras(Store(read_only=True), card.config) or None
+    text = export.render(card.report, args.format, args.detail, extras=extras)
     _write_output(args.output, text, sys.stdout)
     if args.output != "-" and not args.quiet:
         print(f"wrote {args.output}", file=sys.stderr)

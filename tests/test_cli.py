@@ -249,3 +249,29 @@ def test_python_dash_m_entry_point() -> None:
         [sys.executable, "-m", "scorecard", "--version"], capture_output=True, text=True
     )
     assert result.returncode == 0 and result.stdout.startswith("scorecard ")
+
+
+def test_json_export_carries_monitoring_extras(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from datetime import datetime, timezone
+
+    from scorecard.sources.base import SourceResult
+    from scorecard.store import Store
+
+    config = write_config(
+        tmp_path,
+        FIXTURES / "good",
+        extra='\n[sources.am]\nkind = "alertmanager"\nurl = "http://127.0.0.1:9"\n',
+    )
+    firing = {"team": "Payments", "name": "HighErrorRate", "severity": "sev2"}
+    now = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    Store(tmp_path / "cache").write_source(
+        "am", "alertmanager", SourceResult(frames={}, state={"firing": [firing]}), attempted_at=now
+    )
+    code, out, _ = run(capsys, "export", "--config", str(config), "--offline", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["extras"]["Payments"]["firing"][0]["name"] == "HighErrorRate"
+    code, out, _ = run(capsys, "export", "--config", str(config), "--offline")
+    assert code == 0 and "HighErrorRate" not in out  # CSV summary columns stay exact
