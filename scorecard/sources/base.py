@@ -44,6 +44,8 @@ class SourceError(Exception):
     def __init__(self, message: str, *, retriable: bool = False) -> None:
         super().__init__(message)
         self.retriable = retriable
+        self.stats: RequestStats | None = None
+        """The failing client's request counters, so a failed sync still reports them."""
 
 
 class FatalSourceError(SourceError):
@@ -214,6 +216,9 @@ BACKOFF_MAX_S: float = 30.0
 DEFAULT_MAX_WAIT_S: Final = 60.0
 """Longest single rate-limit wait a source accepts before stopping with partial data."""
 MAX_REDIRECTS: Final = 5
+ANSWER_DEADLINE_FACTOR: Final = 3.0
+"""One whole answer (redirects and body included) must arrive within this many times
+``timeout_s``: a server trickling a byte at a time never trips a per-read timeout."""
 MAX_PAGES: Final = 10_000
 """Hard ceiling on pages per listing, a last line of defence against runaway loops."""
 
@@ -350,6 +355,7 @@ class HttpClient:
         self.name = cfg.name
         self.base = base
         self.allow_insecure = cfg.allow_insecure
+        self.timeout_s = float(cfg.timeout_s)
         self.stats = RequestStats()
         self.max_wait_s = float(cfg.options.get("max_wait_s", DEFAULT_MAX_WAIT_S))
         self.previous_validators: dict[str, Any] = dict(validators or {})
@@ -419,8 +425,17 @@ class HttpClient:
 
         Returns a :class:`Page`; 304 answers come back with ``not_modified`` and the
         meta stored with the validators. 404 and other 4xx raise :class:`SourceError`
-        (401/403 without a rate limit: :class:`FatalSourceError`).
+        (401/403 without a rate limit: :class:`FatalSourceError`); the error carries
+        this client's request counters in ``stats``.
         """
+        try:
+            return await self._get(path, params, conditional=conditional)
+        except SourceError as exc:
+            if exc.stats is None:
+                exc.stats = self.stats
+            raise
+
+    async def _get(self, path: str, params: Mapping[str, Any] | None, *, conditional: bool) -> Page:
         import tenacity
 
         if self.exhausted is not None:
@@ -495,7 +510,7 @@ class HttpClient:
                 headers["If-Modified-Since"] = str(stored["last_modified"])
         async with self._limit:
             self.stats.requests += 1
-            response = await self._send(url, params, headers)
+            response = await self._send_within_deadline(url, params, headers)
         self._note_rate_limit(response.headers)
         status = response.status_code
         if status == 304 and isinstance(stored, dict):
@@ -544,6 +559,18 @@ class HttpClient:
         if validators and remember and not page.malformed:
             self.validators[key] = validators
         return page
+
+    async def _send_within_deadline(
+        self, url: str, params: Mapping[str, Any] | None, headers: dict[str, str]
+    ) -> Any:
+        """:meth:`_send`, abandoned (as a retriable read timeout) past the answer deadline."""
+        import httpx
+
+        deadline = self.timeout_s * ANSWER_DEADLINE_FACTOR
+        try:
+            return await asyncio.wait_for(self._send(url, params, headers), timeout=deadline)
+        except asyncio.TimeoutError:
+            raise httpx.ReadTimeout(f"no complete answer within {deadline:g}s") from None
 
     async def _send(
         self, url: str, params: Mapping[str, Any] | None, headers: dict[str, str]
