@@ -189,6 +189,16 @@ def _error_message(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}){': ' + message if message else ''}"
 
 
+def _stats_of(exc: BaseException) -> dict[str, int]:
+    """The request counters a failing source's HTTP client attached to its error."""
+    stats = getattr(exc, "stats", None)
+    as_dict = getattr(stats, "as_dict", None)
+    if not callable(as_dict):
+        return {}
+    counters = as_dict()
+    return dict(counters) if isinstance(counters, dict) else {}
+
+
 def _scrub_state(value: object, secrets: list[str]) -> object:
     """A copy of the state with any token value removed from its strings."""
     if isinstance(value, str):
@@ -226,6 +236,7 @@ async def _sync_one(
     say("starting")
     result: SourceResult | None = None
     error: str | None = None
+    failed_stats: dict[str, int] = {}
     try:
         source = build_source(cfg, strict=strict, config=config)
 
@@ -247,6 +258,7 @@ async def _sync_one(
         raise
     except Exception as exc:
         error = redact_text(_error_message(exc), secrets)
+        failed_stats = _stats_of(exc)
 
     if result is not None:
         result.problems = [redact_text(p, secrets) for p in result.problems]
@@ -275,6 +287,7 @@ async def _sync_one(
             problems=list(result.problems) if result is not None else [],
             duration_s=duration,
             complete=False,
+            stats=dict(result.stats) if result is not None else failed_stats,
         )
     assert result is not None
     say(
