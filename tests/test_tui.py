@@ -585,3 +585,15 @@ def test_charts_are_textual_and_deterministic() -> None:
     assert first == plot(points, 80, 24, Palette(), selected=0).plain
     assert "OUTPACING ZONE" in first
     assert "Hot" in first and "Calm" in first
+
+
+def test_sources_rows_show_request_stats() -> None:
+    from types import SimpleNamespace
+
+    from scorecard.tui.view import requests_cell, stream_items
+
+    palette = SimpleNamespace(muted="dim", good="green", warn="yellow")
+    stats = {"requests": 42, "not_modified": 30, "retries": 2, "items.deployments": 120}
+    assert str(requests_cell(stats, palette)) == "42 · 30 304 · 2 retries"  # type: ignore[arg-type]
+    assert str(requests_cell({}, palette)) == "—"  # type: ignore[arg-type]
+    assert stream_items(stats) == "deployments 120"

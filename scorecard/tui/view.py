@@ -8,7 +8,7 @@ touched through the report handed in (never imported at module import time).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -419,11 +419,35 @@ def source_rows(scorecard: Scorecard, now: datetime, palette: Palette) -> list[l
                 literal(humanized(now, getattr(st, "last_attempt_at", None))),
                 Text(f"{int(getattr(st, 'items', 0) or 0):,}"),
                 Text(f"{skipped:,}", style=palette.warn if skipped else ""),
+                requests_cell(getattr(st, "stats", None) or {}, palette),
                 Text(f"{remaining:,}" if remaining is not None else "—"),
                 Text("yes" if getattr(st, "complete", True) else "partial", style=palette.warn),
             ]
         )
     return out
+
+
+def requests_cell(stats: Mapping[str, Any], palette: Palette) -> Text:
+    """``42 · 30 304 · 2 retries`` for API sources; ``—`` where nothing was requested."""
+    requests = int(stats.get("requests", 0) or 0)
+    if not requests:
+        return Text("—", style=palette.muted)
+    text = Text(f"{requests:,}")
+    not_modified = int(stats.get("not_modified", 0) or 0)
+    retries = int(stats.get("retries", 0) or 0)
+    text.append(f" · {not_modified:,} 304", style=palette.good if not_modified else "")
+    text.append(f" · {retries:,} retries", style=palette.warn if retries else "")
+    return text
+
+
+def stream_items(stats: Mapping[str, Any]) -> str:
+    """``deployments 120, ci_runs 800`` from the ``items.<stream>`` counters."""
+    parts = [
+        f"{key.removeprefix('items.')} {int(value):,}"
+        for key, value in sorted(stats.items())
+        if key.startswith("items.")
+    ]
+    return ", ".join(parts)
 
 
 def join_names(names: Iterable[str]) -> str:

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from scorecard.tui.app import palette_of
 from scorecard.tui.screens.base import BaseScreen
-from scorecard.tui.view import source_rows
+from scorecard.tui.view import source_rows, stream_items
 from scorecard.tui.widgets.busy import BusyBar
 from scorecard.tui.widgets.infobar import InfoBar
 from scorecard.tui.widgets.text import literal
@@ -22,6 +22,7 @@ COLUMNS = (
     "Last attempt",
     "Items",
     "Skipped",
+    "Requests · 304 · retries",
     "Rate limit left",
     "Complete",
 )
@@ -81,6 +82,11 @@ class SourcesScreen(BaseScreen):
                 "their last good data.\n",
                 style="dim",
             )
+        for name in sorted(app.scorecard.statuses):
+            streams = stream_items(getattr(app.scorecard.statuses[name], "stats", None) or {})
+            if streams:
+                notes.append_text(literal(f"{name}: {streams}", "dim"))
+                notes.append("\n")
         for name in sorted(app.scorecard.statuses):
             problems = getattr(app.scorecard.statuses[name], "problems", ()) or ()
             for problem in list(problems)[:5]:
