@@ -259,12 +259,11 @@ def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.
 
 def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame:
     """Each change with the deployment that shipped it (``deployed_id``) and its finish time."""
-    finished_by_id = pd.Series(good["finished_at"].to_numpy(), index=good["id"].astype(object))
-    finished_by_id = finished_by_id[~finished_by_id.index.duplicated(keep="last")]
-    # Typed even when nothing matches (no deployments at all maps to float NaN).
-    shipped = pd.to_datetime(changes["deployment_id"].map(finished_by_id), utc=True).astype(
-        "datetime64[us, UTC]"
-    )
+    # The named deployment (the last good one with that id), by position.
+    named = _last_positions(good["id"], changes["deployment_id"])
+    shipped = pd.Series(
+        good["finished_at"].array.take(named, allow_fill=True), index=changes.index
+    ).astype("datetime64[us, UTC]")
     deployed_id = changes["deployment_id"].astype(object).where(shipped.notna(), None)
     fallback = changes["deployment_id"].isna() | shipped.isna()
     fallback &= changes["merged_at"].notna() & changes["repo"].notna()
@@ -296,8 +295,8 @@ def _prepared_incidents(
     incidents: pd.DataFrame, deployments: pd.DataFrame, good: pd.DataFrame, link_hours: float
 ) -> pd.DataFrame:
     """Each incident with its attributed deployment and the rule that linked it."""
-    known_ids = set(deployments["id"].astype(object))
-    explicit = incidents["deployment_id"].notna() & incidents["deployment_id"].isin(known_ids)
+    named = _last_positions(deployments["id"], incidents["deployment_id"])
+    explicit = pd.Series(named >= 0, index=incidents.index)
     attributed = incidents["deployment_id"].where(explicit).astype(object)
     rule = pd.Series([None] * len(incidents), index=incidents.index, dtype=object)
     rule[explicit] = "explicit"
@@ -331,6 +330,25 @@ def _prepared_incidents(
     return incidents.assign(
         attributed_deployment=attributed, link_rule=rule, duration_hours=duration
     )
+
+
+def _last_positions(ids: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Per ``wanted`` value, the position of its last occurrence in ``ids`` (-1: none or empty).
+
+    One hash lookup per non-empty wanted id, nothing built per row.
+    """
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    asked = wanted.notna().to_numpy()
+    if not asked.any() or len(ids) == 0:
+        return out
+    index = pd.Index(ids.to_numpy(dtype=object))
+    positions = np.arange(len(index))
+    if not index.is_unique:
+        keep = ~index.duplicated(keep="last")
+        index, positions = index[keep], positions[keep]
+    found = index.get_indexer(wanted.to_numpy(dtype=object)[asked])
+    out[asked] = np.where(found >= 0, positions[found], -1)
+    return out
 
 
 def _key_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
