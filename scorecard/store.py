@@ -13,7 +13,13 @@ Layout::
     <root>/v1/<source>/state.json       cursors / ETags for incremental sync
     <root>/v1/<source>/status.json      last attempt, last success, error, counts
 
-Temporary files are named ``.<name>.tmp-<pid>`` and are never read.
+Temporary files are named ``.<name>.tmp-<pid>`` and are never read. A source's
+new data is written in full into ``.<source>.new-<pid>/`` and then swapped in for
+``<source>/`` with two renames (the old one becomes ``.<source>.old/`` for an
+instant), so a reader always sees one whole sync: all of its events, state and
+status from before or all of them from after, never a mix. A kill between the two
+renames leaves ``.<source>.old/``, which is read in place of the missing directory
+and put back the next time the cache is opened for writing.
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ SCHEMA_VERSION: Final = 1
 MAX_PROBLEMS: Final = 50
 
 _SAFE_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+_BACKUP: Final = re.compile(r"\.(.+)\.old")
+_STAGING: Final = re.compile(r"\.(.+)\.new-(\d+)")
+_VERSION_DIR: Final = re.compile(r"v(\d+)")
 
 
 def cache_dir() -> Path:
@@ -137,10 +146,13 @@ class Store:
         elif self._source_dirs():
             version = None  # data without a version stamp: written by something else
         else:  # a new (or empty) cache: claim it
+            self._note_other_versions()
             if not self.read_only:
                 self._write_meta()
             return
         if version == SCHEMA_VERSION:
+            if not self.read_only:
+                self._tidy()
             return
         described = "no schema version" if version is None else f"schema version {version}"
         if self.read_only:
@@ -158,6 +170,41 @@ class Store:
             "it was cleared and will be rebuilt by the next sync"
         )
 
+    def _note_other_versions(self) -> None:
+        """Say so when the cache root holds data of other schema versions (never read)."""
+        if not self.root.is_dir():
+            return
+        others = sorted(
+            int(m.group(1))
+            for p in self.root.iterdir()
+            if p.is_dir()
+            and (m := _VERSION_DIR.fullmatch(p.name))
+            and int(m.group(1)) != SCHEMA_VERSION
+        )
+        if others:
+            versions = ", ".join(str(v) for v in others)
+            self.notices.append(
+                f"cache at {self.root} holds data of schema version {versions} (this version "
+                f"reads {SCHEMA_VERSION}); it is left alone and the cache is rebuilt "
+                f"in {self.dir} by the next sync"
+            )
+
+    def _tidy(self) -> None:
+        """Finish or undo what a killed sync left: swapped-out and half-written directories."""
+        try:
+            entries = [p for p in self.dir.iterdir() if p.is_dir()]
+        except OSError:
+            return
+        names = {p.name for p in entries}
+        for entry in entries:
+            if backup := _BACKUP.fullmatch(entry.name):
+                if backup.group(1) in names:
+                    shutil.rmtree(entry, ignore_errors=True)  # the swap had finished
+                else:
+                    os.replace(entry, self.dir / backup.group(1))  # it had not: put it back
+            elif (staging := _STAGING.fullmatch(entry.name)) and not _alive(int(staging.group(2))):
+                shutil.rmtree(entry, ignore_errors=True)
+
     def _write_meta(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         _write_json(self.dir / "meta.json", {"schema_version": SCHEMA_VERSION})
@@ -165,12 +212,27 @@ class Store:
     def _source_dirs(self) -> list[Path]:
         if self._ignored or not self.dir.is_dir():
             return []
-        return sorted(p for p in self.dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        entries = [p for p in self.dir.iterdir() if p.is_dir()]
+        names = {p.name for p in entries}
+        found: dict[str, Path] = {p.name: p for p in entries if not p.name.startswith(".")}
+        for entry in entries:
+            # A sync killed between its two renames: the previous data is still whole.
+            backup = _BACKUP.fullmatch(entry.name)
+            if backup and backup.group(1) not in names:
+                found[backup.group(1)] = entry
+        return [found[name] for name in sorted(found)]
 
     def _source_dir(self, name: str) -> Path:
         if _SAFE_NAME.fullmatch(name) and name not in (".", ".."):
-            return self.dir / name
-        return self.dir / ("~" + name.encode().hex())
+            directory = self.dir / name
+        else:
+            directory = self.dir / ("~" + name.encode().hex())
+        backup = _backup_of(directory)
+        if not directory.is_dir() and backup.is_dir():
+            if self.read_only:
+                return backup
+            os.replace(backup, directory)
+        return directory
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -191,14 +253,33 @@ class Store:
         if unknown:
             raise ValueError(f"source '{name}' produced unknown event kind(s): {unknown}")
         directory = self._source_dir(name)
-        directory.mkdir(parents=True, exist_ok=True)
-        written: set[str] = set()
+        staging = directory.with_name(f".{directory.name}.new-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            self._write_source_files(staging, name, kind, result, attempted_at=attempted_at)
+            _fsync_dir(staging)
+            backup = _backup_of(directory)
+            if directory.exists():
+                shutil.rmtree(backup, ignore_errors=True)
+                os.replace(directory, backup)
+            os.replace(staging, directory)
+            _fsync_dir(self.dir)
+            shutil.rmtree(backup, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # only still there when writing failed
+
+    def _write_source_files(
+        self,
+        directory: Path,
+        name: str,
+        kind: str,
+        result: SourceResult,
+        *,
+        attempted_at: datetime,
+    ) -> None:
         for event_kind, frame in result.frames.items():
             _write_parquet(directory / f"{event_kind}.parquet", frame)
-            written.add(f"{event_kind}.parquet")
-        for stale in directory.glob("*.parquet"):
-            if stale.name not in written:
-                stale.unlink(missing_ok=True)
         _write_json(directory / "state.json", result.state)
         status = SourceStatus(
             name=name,
@@ -214,7 +295,6 @@ class Store:
             stats=dict(result.stats),
         )
         _write_json(directory / "status.json", status.to_json())
-        _fsync_dir(directory)
 
     def record_failure(self, name: str, kind: str, error: str, *, attempted_at: datetime) -> None:
         """Note a failed sync; the last good data and state stay as they were."""
@@ -448,6 +528,23 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _backup_of(directory: Path) -> Path:
+    return directory.with_name(f".{directory.name}.old")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (its staging directory in use)."""
+    if pid == os.getpid() or os.name == "nt":  # os.kill(pid, 0) would end it on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError, OverflowError):
+        return True  # cannot tell (permissions, platform): leave it
+    return True
 
 
 def _temp_path(path: Path) -> Path:
