@@ -98,6 +98,8 @@ class SyncSummary:
     """All outcomes of one sync run."""
 
     outcomes: list[SourceOutcome] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    """What the cache had to say (e.g. rebuilt because of another schema version)."""
 
     @property
     def all_failed(self) -> bool:
@@ -126,8 +128,9 @@ class SyncSummary:
             )
             for o in self.outcomes
         ]
+        notes = [f"cache: {notice}" for notice in self.notices]
         if not rows:
-            return "no sources to sync"
+            return "\n".join([*notes, "no sources to sync"])
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         numeric = {2, 3, 5}
 
@@ -138,7 +141,7 @@ class SyncSummary:
             ]
             return "  ".join(parts).rstrip()
 
-        lines = [line(header), *(line(r) for r in rows)]
+        lines = [*notes, line(header), *(line(r) for r in rows)]
         lines.extend(f"{o.name}: {text}" for o in self.outcomes if (text := o.stats_text))
         return "\n".join(lines)
 
@@ -349,7 +352,7 @@ async def sync(
             for cfg in sources
         )
     )
-    return SyncSummary(outcomes=list(outcomes))
+    return SyncSummary(outcomes=list(outcomes), notices=list(store.notices))
 
 
 def sync_blocking(
