@@ -28,6 +28,33 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, str], None]
 
+MAX_PROBLEMS_SHOWN: Final = 10
+"""Bad-row and other problem messages printed per source under the summary table."""
+
+_BIDI_CONTROLS: Final = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (ESC included) shown as control
+    pictures, C1 controls and bidirectional overrides as U+FFFD."""
+    if text.isprintable() and not any(c in _BIDI_CONTROLS for c in text):
+        return text
+
+    def visible(char: str) -> str:
+        code = ord(char)
+        if code < 0x20:
+            return chr(0x2400 + code)
+        if code == 0x7F:
+            return "\u2421"
+        if 0x80 <= code <= 0x9F or char in _BIDI_CONTROLS:
+            return "\ufffd"
+        return char
+
+    return "".join(visible(c) for c in text)
+
+
 # Credentials that look like themselves even when we do not know the value.
 _TOKEN_PATTERNS: Final = re.compile(
     r"\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"
@@ -119,16 +146,16 @@ class SyncSummary:
         header = ("source", "kind", "items", "skipped", "status", "time")
         rows = [
             (
-                o.name,
-                o.kind,
+                printable(o.name),
+                printable(o.kind),
                 f"{o.items:,}",
                 f"{o.skipped:,}",
-                o.status_text,
+                printable(o.status_text),
                 f"{o.duration_s:.1f}s",
             )
             for o in self.outcomes
         ]
-        notes = [f"cache: {notice}" for notice in self.notices]
+        notes = [f"cache: {printable(notice)}" for notice in self.notices]
         if not rows:
             return "\n".join([*notes, "no sources to sync"])
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -143,6 +170,12 @@ class SyncSummary:
 
         lines = [*notes, line(header), *(line(r) for r in rows)]
         lines.extend(f"{o.name}: {text}" for o in self.outcomes if (text := o.stats_text))
+        for o in self.outcomes:
+            shown = o.problems[:MAX_PROBLEMS_SHOWN]
+            lines.extend(f"{printable(o.name)}: {printable(p)}" for p in shown)
+            if len(o.problems) > len(shown):
+                more = len(o.problems) - len(shown)
+                lines.append(f"{printable(o.name)}: ... {more:,} more problem(s) not shown")
         return "\n".join(lines)
 
 
