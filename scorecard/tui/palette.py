@@ -46,4 +46,4 @@ class Palette:
             "eroding": self.warn,
             "stale": self.accent,
             "no-data": self.muted,
-        }.get(flag, self.muted)
+        }.get(flag, self.warn if flag.startswith("ungated-") else self.muted)

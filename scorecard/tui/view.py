@@ -179,7 +179,7 @@ def overview_cells(
         with_band(s.hours(value(row, "recovery_time_p50_hours")), "recovery_band"),
         coverage,
         with_band(s.percent(value(row, "canary_share")), "canary_band"),
-        badges(team_flags(row, stale), palette),
+        badges(team_flags(row, stale), palette, compact=True),
     ]
     return [padded(c) for c in cells]
 
@@ -193,7 +193,7 @@ def padded(cell: Text) -> Text:
 
 LEGEND: Final = (
     "bands: E elite · H high · M medium · L low · — no data    "
-    "gap = pressure − rigor (outpacing from +25)"
+    "gap = pressure − rigor (outpacing from +25)    !AI ungated change class"
 )
 
 

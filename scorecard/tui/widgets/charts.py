@@ -78,18 +78,21 @@ def gap_bar(gap: Any, palette: Palette, width: int = 5) -> Text:
         return Text("—", style=palette.muted)
     value = float(gap)
     style = palette.bad if value >= 25 else palette.warn if value > 0 else palette.good
-    number = f"{value:+.0f}".replace("-", "−")
+    rounded = round(value)
+    number = "0" if rounded == 0 else f"{rounded:+d}".replace("-", "−")
     text = Text(f"{number:>4} ", style=style)
     text.append(hbar(abs(value) / (width * 20), width), style=style)
     return text
 
 
-def badges(flags: Iterable[str], palette: Palette) -> Text:
-    """Flags as short labelled badges."""
+def badges(flags: Iterable[str], palette: Palette, *, compact: bool = False) -> Text:
+    """Flags as short labelled badges (``compact``: the overview's shorter labels)."""
     text = Text()
     for i, flag in enumerate(flags):
         if i:
             text.append(" ")
         label = FLAG_BADGE.get(flag, flag.upper())
+        if compact and flag.startswith("ungated-"):
+            label = "!" + flag.removeprefix("ungated-").upper()
         text.append(label, style=f"bold {palette.flag(flag)}")
     return text
