@@ -113,6 +113,7 @@ class FilesSource:
                 frames.setdefault(kind, []).append(frame)
                 skipped += file_skipped
                 problems.extend(file_problems)
+        problems.extend(self._ignored_entries(directory))
         if not seen:
             expected = ", ".join(f"{kind}.csv" for kind in model.EVENT_KINDS)
             problems.append(f"{directory}: no event files found (expected any of {expected})")
@@ -123,6 +124,26 @@ class FilesSource:
             problems=problems,
             state={"files": seen},
         )
+
+    def _ignored_entries(self, directory: Path) -> list[str]:
+        """Messages for .csv/.jsonl entries that are not read: nothing is dropped silently."""
+        kinds = ", ".join(model.EVENT_KINDS)
+        out: list[str] = []
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError as exc:
+            raise FatalSourceError(self._unreadable(directory, exc)) from exc
+        for entry in entries:
+            if entry.suffix.lower() not in SUFFIXES or entry.name.startswith("."):
+                continue
+            if entry.stem not in model.EVENT_KINDS or entry.suffix not in SUFFIXES:
+                out.append(
+                    f"{entry.name}: ignored: not an event kind "
+                    f"(files are named <kind>.csv or <kind>.jsonl; kinds: {kinds})"
+                )
+            elif not entry.is_file():
+                out.append(f"{entry.name}: ignored: not a regular file (or a broken link)")
+        return out
 
     def _unreadable(self, path: Path, exc: BaseException) -> str:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
