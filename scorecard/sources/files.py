@@ -233,6 +233,10 @@ def _read_csv(kind: model.EventKind, path: Path) -> _Parsed:
     except pd.errors.ParserError:
         # Rows with too many fields: the rare, slow path that finds them by line.
         return _read_csv_ragged(kind, path)
+    if not isinstance(raw.index, pd.RangeIndex):
+        # Every row has more fields than the header: pandas would silently take the
+        # extra leading fields as an index and shift the columns. Report them instead.
+        return _read_csv_ragged(kind, path)
     mapping, unknown = _schema_columns(kind, [str(c) for c in raw.columns])
     frame = pd.DataFrame(
         {name: raw[src].fillna("") for name, src in mapping.items()}, index=pd.RangeIndex(len(raw))
