@@ -224,15 +224,24 @@ def prepare(
 def _prepared_deployments(
     deployments: pd.DataFrame, rollouts: pd.DataFrame, production: Sequence[str]
 ) -> pd.DataFrame:
-    prod_names = {p.lower() for p in production}
-    env = deployments["environment"].astype(object).str.lower()
     out = deployments.assign(
         t=deployments["finished_at"].fillna(deployments["started_at"]),
-        is_prod=env.isin(prod_names).fillna(False).astype(bool),
+        is_prod=_is_production(deployments["environment"], production),
     )
     out["resolved_strategy"] = _resolved_strategy(out, rollouts)
     out["safe"] = out["resolved_strategy"].isin(SAFE_STRATEGIES)
     return out
+
+
+def _is_production(environment: pd.Series, production: Sequence[str]) -> pd.Series:
+    """Case-insensitive match against the production names, once per distinct environment."""
+    prod_names = {p.lower() for p in production}
+    if isinstance(environment.dtype, pd.CategoricalDtype):
+        names = pd.Series(environment.cat.categories.astype(object)).str.lower()
+        flags = np.append(names.isin(prod_names).fillna(False).to_numpy(dtype=bool), False)
+        return pd.Series(flags[environment.cat.codes.to_numpy()], index=environment.index)
+    env = environment.astype(object).str.lower()
+    return env.isin(prod_names).fillna(False).astype(bool)
 
 
 def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.Series:
