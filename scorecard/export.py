@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -162,8 +163,48 @@ def iso(value: pd.Timestamp) -> str:
     return str(value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
+_BIDI_CONTROLS: Final = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_KEPT_CONTROLS: Final = frozenset("\t\n\r")
+_JSON_RAW_CONTROLS: Final = re.compile(
+    "[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def inert(text: str) -> str:
+    """``text`` without terminal control sequences: C0 controls other than tab and line
+    breaks (ESC, BEL, ...) become control pictures, DEL ``␡``, C1 controls and
+    bidirectional overrides U+FFFD. A report printed to a terminal cannot restyle it,
+    move the cursor, write the clipboard (OSC 52) or plant links (OSC 8)."""
+    if text.isprintable() and not any(c in _BIDI_CONTROLS for c in text):
+        return text
+
+    def visible(char: str) -> str:
+        code = ord(char)
+        if char in _KEPT_CONTROLS:
+            return char
+        if code < 0x20:
+            return chr(0x2400 + code)
+        if code == 0x7F:
+            return "\u2421"
+        if 0x80 <= code <= 0x9F or char in _BIDI_CONTROLS:
+            return "\ufffd"
+        return char
+
+    return "".join(visible(c) for c in text)
+
+
+def json_inert(document: str) -> str:
+    """A JSON document with DEL, C1 controls and bidirectional overrides written as
+    ``\\uXXXX`` escapes (``json`` escapes only C0): the same data, inert in a terminal."""
+    return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
 def neutralize(text: str) -> str:
-    """A text cell a spreadsheet will show, not run: formula starts get a leading quote."""
+    """A text cell a spreadsheet will show, not run: formula starts get a leading quote,
+    terminal control sequences are made inert (see :func:`inert`)."""
+    text = inert(text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -232,7 +273,7 @@ def to_json(
     shown = {team: given[team] for team in sorted(given) if team in teams}
     if shown:
         doc["extras"] = shown
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_inert(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 MARKDOWN_COLUMNS: Final = (
@@ -313,7 +354,7 @@ def table_markdown(frame: pd.DataFrame) -> str:
 def md_escape(text: str) -> str:
     """Text shown literally in Markdown: no markup, no table breaks, no HTML."""
     specials = "\\`*_[]<>|~"
-    out = "".join("\\" + ch if ch in specials else ch for ch in str(text))
+    out = "".join("\\" + ch if ch in specials else ch for ch in inert(str(text)))
     return " ".join(out.splitlines())
 
 
