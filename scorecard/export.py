@@ -236,8 +236,14 @@ def to_csv(frame: pd.DataFrame) -> str:
     columns = list(frame.columns)
     writer.writerow(columns)
     for row in frame.itertuples(index=False, name=None):
-        writer.writerow([_csv_text(v, c) for v, c in zip(row, columns)])
+        writer.writerow([_one_line_break(_csv_text(v, c)) for v, c in zip(row, columns)])
     return buffer.getvalue()
+
+
+def _one_line_break(text: str) -> str:
+    """A bare CR is not quoted by ``csv`` (its line terminator is ``\\n``) and would split
+    the row in most readers: line breaks inside a cell are written as ``\\n``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
