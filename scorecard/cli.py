@@ -188,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         code, message = _classify(exc)
-        print(f"scorecard: {message}", file=sys.stderr)
+        from scorecard.sync import printable
+
+        print(f"scorecard: {printable(message)}", file=sys.stderr)
         return code
 
 
@@ -347,7 +349,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary.table(), file=sys.stderr)
     if summary.all_failed:
-        raise RuntimeFailure("every source failed; the cache keeps its last good data")
+        raise RuntimeFailure(
+            f"every source failed ({_failures(summary)}); the cache keeps its last good data"
+        )
     return EXIT_OK
 
 
@@ -379,7 +383,10 @@ def _export_scorecard(args: argparse.Namespace) -> Scorecard:
 
     if args.offline or config.read_only or getattr(args, "readonly", False):
         store = Store(read_only=True)
-        return service.cached_scorecard(config, store, as_of=args.as_of, window_days=args.window)
+        card = service.cached_scorecard(config, store, as_of=args.as_of, window_days=args.window)
+        for notice in card.notices:
+            print(f"note: {notice}", file=sys.stderr)
+        return card
     summary, card = service.sync_and_score(
         config,
         Store(),
@@ -392,9 +399,17 @@ def _export_scorecard(args: argparse.Namespace) -> Scorecard:
         print(summary.table(), file=sys.stderr)
     if summary.all_failed:
         raise RuntimeFailure(
-            "every source failed; run `scorecard export --offline` to export the cached data"
+            f"every source failed ({_failures(summary)}); "
+            "run `scorecard export --offline` to export the cached data"
         )
     return card
+
+
+def _failures(summary: Any) -> str:
+    """``gh: 503 Service Unavailable; local: no such folder`` for an error line."""
+    from scorecard.sync import printable
+
+    return "; ".join(f"{o.name}: {printable(o.error or 'failed')}" for o in summary.failed)
 
 
 def _write_output(target: str, text: str, stdout: TextIO) -> None:

@@ -582,8 +582,9 @@ def stale_reasons(
 ) -> dict[str, str]:
     """Team -> why its data is stale, from each source's last sync status.
 
-    A source is stale when its last attempt failed or its last success is older
-    than its refresh interval; it covers the teams it has events for, or every
+    A source is stale when its last attempt failed, its last success is older
+    than its refresh interval, or its last sync stopped early (partial data); it
+    covers the teams it has events for, or every
     team when it never delivered any.
     """
     import humanize
@@ -605,6 +606,10 @@ def stale_reasons(
                 f"source '{name}' last synced {humanize.naturaltime(now - last_ok)} "
                 f"(refresh every {humanize.naturaldelta(refresh * 60)})"
             )
+        elif not getattr(status, "complete", True):
+            problems = list(getattr(status, "problems", None) or ())
+            detail = f": {problems[0]}" if problems else ""
+            why = f"source '{name}' stopped early, so its data is partial{detail}"
         if why is None:
             continue
         for team in teams_by_source.get(name) or all_teams:

@@ -275,3 +275,24 @@ def test_json_export_carries_monitoring_extras(
     assert doc["extras"]["Payments"]["firing"][0]["name"] == "HighErrorRate"
     code, out, _ = run(capsys, "export", "--config", str(config), "--offline")
     assert code == 0 and "HighErrorRate" not in out  # CSV summary columns stay exact
+
+
+def test_every_source_failing_names_each_error_even_when_quiet(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, FIXTURES / "good")
+    shutil.rmtree(tmp_path / "exports")
+    code, out, err = run(capsys, "sync", "--config", str(config), "--quiet")
+    assert code == 1 and out == ""
+    assert "every source failed (local:" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_error_line_shows_control_characters_visibly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[scorecard]\norg = 5\nevil = "\\u001b[2J"\n\n[[teams]]\nname = "A"\n')
+    code, _, err = run(capsys, "config", "check", "--config", str(path))
+    assert code == 2
+    assert "\x1b" not in err

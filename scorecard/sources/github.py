@@ -281,6 +281,7 @@ class GitHubSource:
                 default_branch=branch,
                 old_pending=parse_time(new["pending"].get(stream)),
             )
+            malformed_before = client.stats.malformed
             try:
                 pending = await fetch(client, ctx, info, previous, collected)
             except RateLimitExhausted:
@@ -291,6 +292,12 @@ class GitHubSource:
                 collected.complete = False
                 collected.problem(f"{repo} {stream}: {exc}")
                 outcome.append(exc)
+                continue
+            if client.stats.malformed > malformed_before:
+                # A skipped page may hold events: keep the old bookmark so the next
+                # sync reads this range again.
+                collected.complete = False
+                collected.problem(f"{repo} {stream}: a malformed page was skipped")
                 continue
             new["bookmarks"][stream] = iso(ctx.until)
             if pending is not None:
