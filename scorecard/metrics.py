@@ -203,8 +203,16 @@ def prepare(
     good_rows = deployments["is_prod"] & (deployments["status"] == "success")
     good_rows &= deployments["finished_at"].notna()
     good = deployments.loc[good_rows, ["id", "team", "service", "repo", "finished_at"]]
-    changes = _prepared_changes(tables["changes"], good)
-    incidents = _prepared_incidents(tables["incidents"], deployments, good, incident_link_hours)
+    # Deployment ids hashed once for both lookups by id (the costliest part at scale).
+    ids = _Ids(deployments["id"])
+    in_good = np.cumsum(good_rows.to_numpy()) - 1  # a deployment's row among the good ones
+    named = ids.last(tables["changes"]["deployment_id"], among=good_rows.to_numpy())
+    named[named >= 0] = in_good[named[named >= 0]]
+    changes = _prepared_changes(tables["changes"], good, named)
+    named = ids.last(tables["incidents"]["deployment_id"])
+    incidents = _prepared_incidents(
+        tables["incidents"], deployments, good, incident_link_hours, named
+    )
     ci = tables["ci_runs"]
     ci = ci.assign(
         t=ci["finished_at"].fillna(ci["started_at"]),
@@ -273,10 +281,16 @@ def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.
     return pd.Series(resolved, index=deployments.index, dtype=object)
 
 
-def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame:
-    """Each change with the deployment that shipped it (``deployed_id``) and its finish time."""
-    # The named deployment (the last good one with that id), by position.
-    named = _last_positions(good["id"], changes["deployment_id"])
+def _prepared_changes(
+    changes: pd.DataFrame, good: pd.DataFrame, named: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Each change with the deployment that shipped it (``deployed_id``) and its finish time.
+
+    ``named``: per change, the row in ``good`` of the (last) deployment its
+    ``deployment_id`` names, -1 for none; looked up here when not given.
+    """
+    if named is None:
+        named = _Ids(good["id"]).last(changes["deployment_id"])
     shipped = pd.Series(
         good["finished_at"].array.take(named, allow_fill=True), index=changes.index
     ).astype("datetime64[us, UTC]")
@@ -308,10 +322,19 @@ def _prepared_changes(changes: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame
 
 
 def _prepared_incidents(
-    incidents: pd.DataFrame, deployments: pd.DataFrame, good: pd.DataFrame, link_hours: float
+    incidents: pd.DataFrame,
+    deployments: pd.DataFrame,
+    good: pd.DataFrame,
+    link_hours: float,
+    named: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Each incident with its attributed deployment and the rule that linked it."""
-    named = _last_positions(deployments["id"], incidents["deployment_id"])
+    """Each incident with its attributed deployment and the rule that linked it.
+
+    ``named``: per incident, the row in ``deployments`` its ``deployment_id``
+    names, -1 for none; looked up here when not given.
+    """
+    if named is None:
+        named = _Ids(deployments["id"]).last(incidents["deployment_id"])
     explicit = pd.Series(named >= 0, index=incidents.index)
     attributed = incidents["deployment_id"].where(explicit).astype(object)
     rule = pd.Series([None] * len(incidents), index=incidents.index, dtype=object)
@@ -357,23 +380,39 @@ def _minutes_between(start: pd.Series, end: pd.Series, chunk: int = 1 << 20) -> 
     return pd.Series(out, index=end.index)
 
 
-def _last_positions(ids: pd.Series, wanted: pd.Series) -> np.ndarray:
-    """Per ``wanted`` value, the position of its last occurrence in ``ids`` (-1: none or empty).
+class _Ids:
+    """Deployment ids, hashed once, for every lookup by id."""
 
-    One hash lookup per non-empty wanted id, nothing built per row.
-    """
-    out = np.full(len(wanted), -1, dtype=np.int64)
-    asked = wanted.notna().to_numpy()
-    if not asked.any() or len(ids) == 0:
-        return out
-    index = pd.Index(ids.to_numpy(dtype=object))
-    positions = np.arange(len(index))
-    if not index.is_unique:
+    def __init__(self, ids: pd.Series) -> None:
+        self.index = pd.Index(ids.to_numpy(dtype=object))
+        self.unique = bool(self.index.is_unique)
+
+    def last(self, wanted: pd.Series, among: np.ndarray | None = None) -> np.ndarray:
+        """Per ``wanted`` id, the row of its last occurrence (among the ``among`` rows).
+
+        -1 where the id is empty or not there. One hash lookup per non-empty
+        wanted id, nothing built per row.
+        """
+        out = np.full(len(wanted), -1, dtype=np.int64)
+        asked = wanted.notna().to_numpy()
+        if not asked.any() or len(self.index) == 0:
+            return out
+        values = wanted.to_numpy(dtype=object)[asked]
+        if self.unique:
+            found = self.index.get_indexer(values)
+            if among is not None:
+                hit = found >= 0
+                found[hit] = np.where(among[found[hit]], found[hit], -1)
+            out[asked] = found
+            return out
+        rows = np.arange(len(self.index)) if among is None else np.flatnonzero(among)
+        if len(rows) == 0:
+            return out
+        index = self.index[rows]
         keep = ~index.duplicated(keep="last")
-        index, positions = index[keep], positions[keep]
-    found = index.get_indexer(wanted.to_numpy(dtype=object)[asked])
-    out[asked] = np.where(found >= 0, positions[found], -1)
-    return out
+        found = index[keep].get_indexer(values)
+        out[asked] = np.where(found >= 0, rows[keep][np.maximum(found, 0)], -1)
+        return out
 
 
 def _key_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
