@@ -106,17 +106,26 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine()}
-    if "metrics" in wanted:
-        log("metrics: starting")
-        results["metrics"] = bench_metrics.run(args.scale, args.seed, args.runs)
-    if "paint" in wanted:
-        log("paint: starting")
-        results["paint"] = bench_paint.run(max(args.runs, 5))
-    if "sync" in wanted:
-        log("sync: starting")
-        results["sync"] = bench_sync.run()
+    runners = {
+        "metrics": lambda: bench_metrics.run(args.scale, args.seed, args.runs),
+        "paint": lambda: bench_paint.run(max(args.runs, 5)),
+        "sync": bench_sync.run,
+    }
+    failures: list[str] = []
+    for name, runner in runners.items():
+        if name not in wanted:
+            continue
+        log(f"{name}: starting")
+        try:
+            results[name] = runner()
+        except Exception as exc:  # one broken benchmark must not hide the others
+            log(f"{name}: failed: {exc}")
+            failures.append(f"{name}: failed: {str(exc).strip().splitlines()[-1][:200]}")
+            results[name] = {"passed": False, "error": str(exc)}
     results["elapsed_s"] = time.perf_counter() - started
-    print(report(results))
+    print(report({k: v for k, v in results.items() if not (isinstance(v, dict) and "error" in v)}))
+    for failure in failures:
+        print(failure)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     failed = [k for k in ("metrics", "paint", "sync") if results.get(k, {}).get("passed") is False]
