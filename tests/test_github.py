@@ -463,3 +463,47 @@ repos = ["acme/search"]
     assert payments["lead_time_p50_hours"] == pytest.approx((12 + 25) / 2 + 1 / 6, abs=0.01)
     assert search_row["deploys"] == 2
     assert token not in out
+
+
+async def test_pull_request_paths_for_path_change_classes(
+    fake_server: FakeServer, token: str, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from scorecard.config import ChangeClassConfig
+
+    fake = build_org(fake_server)
+    fake.repos["acme/payments-api"].files[11] = [
+        {"filename": "prompts/rank.txt", "status": "modified"},
+        {"filename": "models/v2.json", "previous_filename": "models/v1.json", "status": "renamed"},
+    ]
+    store = Store(tmp_path / "cache")
+    plain = org_config(fake_server.url)
+    await sync(plain, store, now=NOW)
+    # Without a path-matching change class, no pull request's files are asked for.
+    assert not [r for r in fake_server.log if r.path.endswith("/files")]
+
+    ai = ChangeClassConfig(name="ai", paths=("prompts/**", "models/**"))
+    config = replace(plain, change_classes=(ai,))
+    store = Store(tmp_path / "cache2")
+    fake_server.log.clear()
+    await sync(config, store, now=NOW)
+    files_requests = [r.path for r in fake_server.log if r.path.endswith("/files")]
+    assert len(files_requests) == 4  # one per merged pull request
+    changes = store.load()["changes"].set_index("id")
+    assert changes.loc["acme/payments-api/pull/11", "paths"] == [
+        "prompts/rank.txt",
+        "models/v2.json",
+        "models/v1.json",
+    ]
+    assert changes.loc["acme/payments-api/pull/10", "paths"] == ["src/app.py"]
+
+    # A merged pull request's files never change: a later sync does not ask again.
+    fake_server.log.clear()
+    await sync(config, store, now=NOW + timedelta(minutes=10), full=False)
+    assert not [r for r in fake_server.log if r.path.endswith("/files")]
+    assert store.load()["changes"].set_index("id").loc["acme/payments-api/pull/11", "paths"] == [
+        "prompts/rank.txt",
+        "models/v2.json",
+        "models/v1.json",
+    ]

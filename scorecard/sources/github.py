@@ -153,6 +153,8 @@ class GitHubSource:
         self.rollback_patterns: list[re.Pattern[str]] = compile_patterns(
             options.get("rollback_patterns")
         )
+        self.fetch_paths = config is not None and any(c.paths for c in config.change_classes)
+        """Only a change class matching on path globs needs each PR's files."""
         self.transport: Any = None
         """An httpx transport to use instead of the network (tests)."""
 
@@ -577,6 +579,7 @@ class GitHubSource:
     ) -> None:
         repo = info.repo
         cached = _previous_first_commits(previous, self.name, repo)
+        cached_paths = _previous_paths(previous, repo) if self.fetch_paths else {}
         params = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
         merged: list[dict[str, Any]] = []
         count = 0
@@ -614,9 +617,32 @@ class GitHubSource:
                 commits = _list(page, collected, f"{repo} pull {pr.get('number')} commits") or []
                 first = first_commit_time(commits)
             record["first_commit_at"] = first
+            if self.fetch_paths:
+                paths = cached_paths.get(record["id"])
+                if paths is None:
+                    paths = await self._pull_files(client, repo, pr.get("number"), collected)
+                record["paths"] = paths
             collected.add("changes", record, f"{repo} pull {pr.get('number')}")
 
         await asyncio.gather(*(one(pr) for pr in merged))
+
+    async def _pull_files(
+        self, client: HttpClient, repo: str, number: Any, collected: Collected
+    ) -> list[str]:
+        """The paths a merged pull request touched (both sides of a rename)."""
+        paths: list[str] = []
+        where = f"{repo} pull {number} files"
+        async for page in paginate_link(
+            client, f"repos/{repo}/pulls/{number}/files", {"per_page": PER_PAGE}
+        ):
+            for item in _list(page, collected, where) or []:
+                if isinstance(item, dict):
+                    paths.extend(
+                        str(item[key])
+                        for key in ("filename", "previous_filename")
+                        if isinstance(item.get(key), str)
+                    )
+        return paths
 
 
 # --- parsing (pure; checked against GitHub's OpenAPI examples) ---------------------------
@@ -823,6 +849,15 @@ def _previous_deployments(
         row["started_at"] = started if isinstance(started, datetime) else None
         out[str(row["id"])] = row
     return out
+
+
+def _previous_paths(previous: dict[str, pd.DataFrame], repo: str) -> dict[str, list[str]]:
+    """Paths of this repo's cached pull requests (a merged PR's files never change)."""
+    frame = previous.get("changes")
+    if frame is None or frame.empty or "paths" not in frame.columns:
+        return {}
+    rows = frame[frame["repo"].astype(object) == repo]
+    return {str(i): list(p) for i, p in zip(rows["id"], rows["paths"]) if len(p)}
 
 
 def _previous_first_commits(

@@ -29,6 +29,7 @@ class FakeRepo:
     runs: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     commits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     def deploy(
         self,
@@ -99,6 +100,7 @@ class FakeRepo:
         title: str = "change",
         labels: tuple[str, ...] = (),
         updated: datetime | None = None,
+        files: tuple[str, ...] = ("src/app.py",),
     ) -> None:
         self.pulls.append(
             {
@@ -113,6 +115,10 @@ class FakeRepo:
                 "merge_commit_sha": merge_sha or f"{number:040x}",
             }
         )
+        self.files[number] = [
+            {"filename": name, "status": "modified", "additions": 1, "deletions": 0}
+            for name in files
+        ]
         self.commits[number] = [
             {
                 "sha": f"{number:038x}{i:02x}",
@@ -164,6 +170,8 @@ class FakeGitHub:
             return self.paged(request, items)
         if len(rest) == 3 and rest[0] == "pulls" and rest[2] == "commits":
             return self.paged(request, repo.commits.get(int(rest[1]), []))
+        if len(rest) == 3 and rest[0] == "pulls" and rest[2] == "files":
+            return self.paged(request, repo.files.get(int(rest[1]), []))
         return Reply(404, {"message": "Not Found"})
 
     def paged(self, request: Request, items: list[Any]) -> Reply:
