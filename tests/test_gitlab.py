@@ -254,3 +254,31 @@ async def test_retries_rate_limits_loops_and_bad_json(
     frames = store.load()
     assert len(frames["deployments"]) == 4  # payments' deployments arrived after the retries
     assert len(frames["ci_runs"]) == 251
+
+
+async def test_merge_request_paths_for_path_change_classes(
+    fake_server: FakeServer, token: str, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from scorecard.config import ChangeClassConfig
+
+    fake = build_org(fake_server)
+    fake.projects["acme/payments-api"].diffs[7] = [
+        {"old_path": "prompts/old.txt", "new_path": "prompts/rank.txt"},
+        {"old_path": "src/a.rb", "new_path": "src/a.rb"},
+    ]
+    config = replace(
+        org_config(fake), change_classes=(ChangeClassConfig(name="ai", paths=("prompts/**",)),)
+    )
+    store = Store(tmp_path / "cache")
+    await sync(config, store, now=NOW)
+    changes = store.load()["changes"].set_index("id")
+    assert changes.loc["acme/payments-api/merge_requests/7", "paths"] == [
+        "prompts/rank.txt",
+        "prompts/old.txt",
+        "src/a.rb",
+    ]
+    fake_server.log.clear()
+    await sync(config, store, now=NOW + timedelta(minutes=10))
+    assert not [r for r in fake_server.log if r.path.endswith("/diffs")]  # cached once merged

@@ -48,6 +48,7 @@ from scorecard.sources.github import (
     _list,
     _note_oldest,
     _previous_first_commits,
+    _previous_paths,
     _stop_at,
     auth_token,
     lower_bound,
@@ -112,6 +113,8 @@ class GitLabSource:
         self.rollback_patterns: list[re.Pattern[str]] = compile_patterns(
             options.get("rollback_patterns")
         )
+        self.fetch_paths = config is not None and any(c.paths for c in config.change_classes)
+        """Only a change class matching on path globs needs each MR's changed files."""
         self.transport: Any = None
 
     async def probe(self) -> str:
@@ -368,6 +371,7 @@ class GitLabSource:
         path = f"projects/{pid}/merge_requests"
         params = {"state": "merged", "order_by": "updated_at", "sort": "desc"}
         cached = _previous_first_commits(previous, self.name, repo)
+        cached_paths = _previous_paths(previous, repo) if self.fetch_paths else {}
         merged = [mr async for mr in self._listing(client, path, params, lower, collected, repo)]
         client.stats.count("changes", len(merged))
 
@@ -388,12 +392,35 @@ class GitLabSource:
                     commits.extend(_list(page, collected, f"{repo} !{mr.get('iid')}") or [])
                 first = first_commit_time(commits)
             record["first_commit_at"] = first
+            if self.fetch_paths:
+                paths = cached_paths.get(record["id"])
+                if paths is None:
+                    paths = []
+                    async for page in paginate_pages(
+                        client,
+                        f"projects/{pid}/merge_requests/{mr.get('iid')}/diffs",
+                        {"per_page": PER_PAGE},
+                        conditional=False,
+                    ):
+                        for diff in _list(page, collected, f"{repo} !{mr.get('iid')} diffs") or []:
+                            if isinstance(diff, dict):
+                                paths.extend(_diff_paths(diff))
+                record["paths"] = paths
             collected.add("changes", record, f"{repo} merge request {mr.get('iid')}")
 
         await asyncio.gather(*(one(mr) for mr in merged))
 
 
 # --- parsing (pure) -------------------------------------------------------------------------
+
+
+def _diff_paths(diff: dict[str, Any]) -> list[str]:
+    """The new path of a changed file, and its old path when it moved."""
+    new, old = diff.get("new_path"), diff.get("old_path")
+    paths = [new] if isinstance(new, str) else []
+    if isinstance(old, str) and old != new:
+        paths.append(old)
+    return paths
 
 
 def deployment_record(

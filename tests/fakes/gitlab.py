@@ -25,6 +25,7 @@ class FakeProject:
     pipelines: list[dict[str, Any]] = field(default_factory=list)
     merge_requests: list[dict[str, Any]] = field(default_factory=list)
     commits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    diffs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def deploy(
@@ -92,6 +93,7 @@ class FakeProject:
                 "sha": f"{iid + 1:040x}",
             }
         )
+        self.diffs[iid] = [{"old_path": "src/app.rb", "new_path": "src/app.rb"}]
         # GitLab lists an MR's commits newest first.
         self.commits[iid] = [
             {"id": f"{iid:038x}{i:02x}", "authored_date": ts(first_commit + timedelta(hours=i))}
@@ -139,6 +141,8 @@ class FakeGitLab:
             return self.paged(request, newest(project.merge_requests))
         if len(tail) == 3 and tail[0] == "merge_requests" and tail[2] == "commits":
             return self.paged(request, project.commits.get(int(tail[1]), []))
+        if len(tail) == 3 and tail[0] == "merge_requests" and tail[2] == "diffs":
+            return self.paged(request, project.diffs.get(int(tail[1]), []))
         if tail == ["jobs"]:
             jobs = sorted(project.jobs, key=lambda j: j["id"], reverse=True)
             return self.paged(request, jobs)
