@@ -83,10 +83,36 @@ def teams_by_source(prep: Any) -> dict[str, set[str]]:
     """Which teams each source delivered events for (after team attribution)."""
     out: dict[str, set[str]] = {}
     for frame in (prep.deployments, prep.changes, prep.ci_runs, prep.coverage, prep.incidents):
-        pairs = frame[["source", "team"]].dropna().drop_duplicates()
-        for source, team in zip(pairs["source"].astype(str), pairs["team"].astype(str)):
+        for source, team in _source_team_pairs(frame["source"], frame["team"]):
             out.setdefault(source, set()).add(team)
     return out
+
+
+def _source_team_pairs(
+    source: pd.Series, team: pd.Series, chunk: int = 1 << 20
+) -> list[tuple[str, str]]:
+    """The distinct (source, team) pairs of one table, both present.
+
+    Categorical columns (the cache's and attribution's) are paired by their
+    integer codes a slice at a time: no per-row strings, no big temporaries.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not (
+        isinstance(source.dtype, pd.CategoricalDtype)
+        and isinstance(team.dtype, pd.CategoricalDtype)
+    ):
+        pairs = pd.DataFrame({"source": source, "team": team}).dropna().drop_duplicates()
+        return list(zip(pairs["source"].astype(str), pairs["team"].astype(str)))
+    sources, teams = source.cat.categories, team.cat.categories
+    seen = np.zeros((len(sources), len(teams)), dtype=bool)
+    s_codes, t_codes = source.cat.codes.to_numpy(), team.cat.codes.to_numpy()
+    for lo in range(0, len(s_codes), chunk):
+        s, t = s_codes[lo : lo + chunk], t_codes[lo : lo + chunk]
+        ok = (s >= 0) & (t >= 0)
+        seen[s[ok], t[ok]] = True
+    return [(str(sources[i]), str(teams[j])) for i, j in zip(*np.nonzero(seen))]
 
 
 def demo_scorecard(as_of: datetime | None = None, *, window_days: int | None = None) -> Scorecard:
