@@ -21,7 +21,7 @@ Conventions (decided where the spec is silent; see docs/metrics.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -29,7 +29,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from scorecard.model import EVENT_KINDS, UNASSIGNED, EventKind, empty_frame
+from scorecard.model import EVENT_KINDS, SCHEMAS, UNASSIGNED, EventKind, empty_frame
 
 METRIC_COLUMNS: Final[tuple[str, ...]] = (
     "deploys",
@@ -108,6 +108,45 @@ class Prepared:
     incidents: pd.DataFrame
     teams: pd.CategoricalDtype
     has: Mapping[str, pd.Series]
+    deferred: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Deployment columns left out of ``deployments`` (text no metric reads), with
+    the loader that reads them when a detail table asks; see :func:`defer_columns`."""
+
+
+def defer_columns(
+    prep: Prepared, columns: Sequence[str], loader: Callable[[], pd.DataFrame]
+) -> None:
+    """Say that ``prep.deployments`` was built without ``columns``.
+
+    ``loader`` returns the deployments again with ``id`` and ``columns``, in the
+    same rows and order (as a second read of the same cache does); it is called
+    once, the first time :func:`deployment_rows` needs them.
+    """
+    missing = [c for c in columns if c not in prep.deployments.columns]
+    if missing:
+        prep.deferred["deployments"] = (missing, loader)
+
+
+def _deferred_deployment_columns(prep: Prepared) -> pd.DataFrame | None:
+    """The deferred deployment columns, aligned to ``prep.deployments`` (None: none)."""
+    entry = prep.deferred.get("deployments")
+    if entry is None:
+        return None
+    if isinstance(entry, pd.DataFrame):
+        return entry
+    columns, loader = entry
+    dep = prep.deployments
+    extra = loader()
+    if len(extra) == len(dep) and extra["id"].reset_index(drop=True).equals(
+        dep["id"].reset_index(drop=True)
+    ):
+        found: pd.DataFrame = extra[list(columns)].set_axis(dep.index)
+    else:  # the cache changed since: match by id (the last row of an id wins)
+        by_id = extra.drop_duplicates("id", keep="last").set_index("id")[list(columns)]
+        found = by_id.reindex(dep["id"].to_numpy()).set_axis(dep.index)
+        found = found.astype(object).where(found.notna(), None)
+    prep.deferred["deployments"] = found
+    return found
 
 
 # --------------------------------------------------------------------------- attribution
@@ -689,6 +728,11 @@ def deployment_rows(prep: Prepared, start: datetime, end: datetime) -> pd.DataFr
     dep = prep.deployments
     mask = dep["is_prod"] & dep["t"].ge(pd.Timestamp(start)) & dep["t"].lt(pd.Timestamp(end))
     rows = dep.loc[mask]
+    extra = _deferred_deployment_columns(prep)
+    if extra is not None:
+        rows = rows.assign(**{c: extra.loc[mask, c] for c in extra.columns})
+        schema = [c for c in SCHEMAS["deployments"] if c in rows.columns]
+        rows = rows[[*schema, *(c for c in rows.columns if c not in SCHEMAS["deployments"])]]
     known = prep.incidents[prep.incidents["created_at"].lt(pd.Timestamp(end))]
     counts = known["attributed_deployment"].value_counts()
     attributed = rows["id"].map(counts).fillna(0).astype("int64")

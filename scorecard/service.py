@@ -143,9 +143,9 @@ def cached_scorecard(
     moment = now or utcnow()
     statuses = store.statuses()
     configured = {s.name for s in config.sources}
-    frames = store.load(
-        columns=columns_to_load(config), sources=[n for n in statuses if n in configured]
-    )
+    sources = [n for n in statuses if n in configured]
+    columns = columns_to_load(config)
+    frames = store.load(columns=columns, sources=sources)
     report = report_from_frames(
         frames,
         config,
@@ -155,12 +155,38 @@ def cached_scorecard(
         | {n: _never_synced(config, n) for n in configured - set(statuses)},
         now=moment,
     )
+    if columns is not None:
+        # Read only if a deployments detail table is asked for (export, dialog).
+        from scorecard import metrics
+
+        deferred = ["id", *_DEFERRED_DEPLOYMENT_COLUMNS]
+        metrics.defer_columns(
+            report.prepared,
+            _DEFERRED_DEPLOYMENT_COLUMNS,
+            lambda: store.load(["deployments"], {"deployments": deferred}, sources)["deployments"],
+        )
     return Scorecard(report=report, config=config, statuses=statuses, notices=tuple(store.notices))
 
 
 # The big tables (millions of CI runs and changes) are read without the columns
 # that no metric, score or export uses: text that would only cost memory and time.
+# Deployments' commit SHA and URL only appear in the deployments detail table:
+# they are read when it is built (see ``metrics.defer_columns``).
+_DEFERRED_DEPLOYMENT_COLUMNS = ["commit_sha", "url"]
 _SCORED_COLUMNS: dict[str, list[str]] = {
+    "deployments": [
+        "id",
+        "source",
+        "team",
+        "service",
+        "repo",
+        "environment",
+        "status",
+        "strategy",
+        "started_at",
+        "finished_at",
+        "is_rollback",
+    ],
     "changes": ["source", "team", "repo", "first_commit_at", "merged_at", "deployment_id"],
     "ci_runs": [
         "source",
