@@ -420,11 +420,22 @@ def _minutes_between(start: pd.Series, end: pd.Series, chunk: int = 1 << 20) -> 
 
 
 class _Ids:
-    """Deployment ids, hashed once, for every lookup by id."""
+    """Deployment ids, hashed once, for every lookup by id.
+
+    Text ids are matched as Arrow strings (one compact hash set per lookup, no
+    per-row Python objects); anything else falls back to a pandas index.
+    """
 
     def __init__(self, ids: pd.Series) -> None:
-        self.index = pd.Index(ids.to_numpy(dtype=object))
-        self.unique = bool(self.index.is_unique)
+        self.values = ids.to_numpy(dtype=object)
+        self.arrow = _arrow_strings(self.values)
+        self._index: pd.Index | None = None
+
+    @property
+    def index(self) -> pd.Index:
+        if self._index is None:
+            self._index = pd.Index(self.values)
+        return self._index
 
     def last(self, wanted: pd.Series, among: np.ndarray | None = None) -> np.ndarray:
         """Per ``wanted`` id, the row of its last occurrence (among the ``among`` rows).
@@ -434,24 +445,40 @@ class _Ids:
         """
         out = np.full(len(wanted), -1, dtype=np.int64)
         asked = wanted.notna().to_numpy()
-        if not asked.any() or len(self.index) == 0:
+        if not asked.any() or len(self.values) == 0:
             return out
         values = wanted.to_numpy(dtype=object)[asked]
-        if self.unique:
-            found = self.index.get_indexer(values)
-            if among is not None:
-                hit = found >= 0
-                found[hit] = np.where(among[found[hit]], found[hit], -1)
-            out[asked] = found
-            return out
-        rows = np.arange(len(self.index)) if among is None else np.flatnonzero(among)
+        rows = np.arange(len(self.values)) if among is None else np.flatnonzero(among)
         if len(rows) == 0:
+            return out
+        looked_up = _arrow_strings(values) if self.arrow is not None else None
+        if looked_up is not None:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            # The first match among the rows taken backwards is the last occurrence.
+            backwards = rows[::-1]
+            found = pc.index_in(looked_up, value_set=self.arrow.take(pa.array(backwards)))
+            pos = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            out[asked] = np.where(pos >= 0, backwards[np.maximum(pos, 0)], -1)
+            del found
+            pa.default_memory_pool().release_unused()  # the hash set's pages
             return out
         index = self.index[rows]
         keep = ~index.duplicated(keep="last")
-        found = index[keep].get_indexer(values)
-        out[asked] = np.where(found >= 0, rows[keep][np.maximum(found, 0)], -1)
+        hit = index[keep].get_indexer(pd.Index(values, dtype=object))
+        out[asked] = np.where(hit >= 0, rows[keep][np.maximum(hit, 0)], -1)
         return out
+
+
+def _arrow_strings(values: np.ndarray) -> Any:
+    """``values`` (str or empty) as an Arrow string array; None when some are not text."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
+    except Exception:  # non-text ids (or text Arrow cannot encode): compared as objects
+        return None
 
 
 def _key_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
