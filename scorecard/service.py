@@ -341,3 +341,27 @@ def extras(
             team.setdefault("slo", []).extend(dict(e) for e in entries if isinstance(e, Mapping))
             team["slo_at"] = state.get("slo_at")
     return out
+
+
+def overview_summary(
+    scorecard: Scorecard, *, generated_at: datetime | None = None
+) -> dict[str, Any]:
+    """What the overview shows for ``scorecard``, JSON-ready (see ``scorecard.summary``)."""
+    from scorecard import summary
+
+    report = scorecard.report
+    synced: list[datetime] = [
+        s.last_success_at
+        for s in scorecard.statuses.values()
+        if getattr(s, "last_success_at", None) is not None
+    ]
+    return summary.build(
+        org=report.org,
+        as_of=report.as_of,
+        window_days=int(report.window_days),
+        demo=scorecard.demo,
+        failed_sources=scorecard.failed_sources(),
+        last_synced=max(synced) if synced else None,
+        rows=summary.rows_from_report(report),
+        generated_at=generated_at or utcnow(),
+    )

@@ -1,8 +1,11 @@
 """The scorecard TUI: an overview of every team and the screens behind it (SPEC §7).
 
 The app paints at once and builds its scorecard in a worker thread (pandas is
-imported there, lazily). Window switches and refreshes run in workers too;
-failures become notifications and a STALE marker, never a crash. Read-only
+imported there, lazily). When the last session saved an overview summary for
+the same data (``scorecard.summary``), the overview shows it at once, labelled
+with its own as-of and "updating…", until the fresh scorecard replaces it.
+Window switches and refreshes run in workers too; failures become
+notifications and a STALE marker, never a crash. Read-only
 sessions do not bind the actions that write (export, refresh that syncs).
 """
 
@@ -21,6 +24,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from scorecard import summary as summaries
 from scorecard.tui.commands import ScorecardCommands
 from scorecard.tui.data import Loader, Refresher, sources_for
 from scorecard.tui.palette import Palette
@@ -116,6 +120,66 @@ class ScorecardApp(App[int]):
         self.stale_error: str | None = None
         self.load_error: str | None = None
         self.weekly_cache: dict[int, Any] = {}
+        # The saved overview summary shown until the first scorecard arrives (stdlib only).
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._rows_for: Scorecard | None = None
+        self.summary: summaries.Summary | None = self._read_summary()
+        if self.summary is not None:
+            self.busy = "updating…"
+
+    # ----------------------------------------------------------------- summary
+
+    def summary_file(self, window: int | None) -> Path | None:
+        """Where the overview summary for ``window`` lives (None: this session has none)."""
+        config = self.options.config
+        key = summaries.summary_key(
+            demo=self.options.demo,
+            config_path=getattr(config, "path", None) if config is not None else None,
+            window_days=window,
+            as_of=self.options.as_of,
+        )
+        if key is None:
+            return None
+        return summaries.summary_path(key, None if self.options.demo else self.options.store_root)
+
+    def _read_summary(self) -> summaries.Summary | None:
+        try:
+            path = self.summary_file(self.window_days)
+            return summaries.read(path) if path is not None else None
+        except Exception:  # a summary is only ever a head start
+            return None
+
+    def _save_summary(self, scorecard: Scorecard, window: int | None) -> None:
+        """Save what the overview shows for next start; never when read-only."""
+        if self.read_only:
+            return
+        try:
+            from scorecard import service
+
+            path = self.summary_file(window)
+            if path is not None:
+                summaries.write(path, service.overview_summary(scorecard))
+        except Exception:  # best effort: the next start just waits for the scorecard
+            return
+
+    def overview_rows(self) -> dict[str, dict[str, Any]] | None:
+        """The overview's rows: from the scorecard, else from the saved summary, else None."""
+        if self.scorecard is not None:
+            if self._rows_for is not self.scorecard:
+                self._rows = summaries.rows_from_report(self.scorecard.report)
+                self._rows_for = self.scorecard
+            return self._rows
+        if self.summary is not None:
+            return self.summary.rows
+        return None
+
+    def need_scorecard(self, what: str) -> bool:
+        """Whether the scorecard is here; if not, say it is still loading."""
+        if self.scorecard is not None:
+            return True
+        if self.load_error is None:
+            self.notify(f"{what}: the scorecard is still loading", markup=False)
+        return False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -126,7 +190,17 @@ class ScorecardApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, lambda _theme: self.broadcast(data=True))
-        self.start_load(self.window_days)
+        if self.summary is not None:
+            # Paint the saved rows first: building the scorecard imports pandas, which
+            # competes with the first paint for the interpreter.
+            self.busy = "updating…"
+            self.call_after_refresh(self._start_first_load)
+        else:
+            self.start_load(self.window_days)
+
+    def _start_first_load(self) -> None:
+        if self.scorecard is None and not self.workers:
+            self.start_load(self.window_days)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
@@ -147,7 +221,8 @@ class ScorecardApp(App[int]):
         return [str(t) for t in self.scorecard.report.table.index]
 
     def start_load(self, window: int | None, *, refresh: bool = False, label: str = "") -> None:
-        self.busy = label or "loading scorecard…"
+        showing_saved = self.scorecard is None and self.summary is not None
+        self.busy = label or ("updating…" if showing_saved else "loading scorecard…")
         self.progress = (0.0, None)
         self.broadcast()
         self._load_worker(window, refresh)
@@ -164,6 +239,8 @@ class ScorecardApp(App[int]):
                 scorecard = self.refresher(window, progress)
             else:
                 scorecard = self.loader(window)
+            if not worker.is_cancelled:
+                self._save_summary(scorecard, window)
         except Exception as exc:  # every failure becomes a notification
             if not worker.is_cancelled:
                 self._from_thread(self._on_failed, exc, refresh)
@@ -211,6 +288,7 @@ class ScorecardApp(App[int]):
         self.progress = None
         if self.scorecard is None:
             self.load_error = message
+            self.summary = None  # never show saved rows as if they were current
         else:
             self.stale_error = (
                 f"refresh failed, showing the last data ({message})"
@@ -243,6 +321,23 @@ class ScorecardApp(App[int]):
         palette = palette_of(self)
         sc = self.scorecard
         now = self.now()
+        if sc is None and self.summary is not None:
+            saved = self.summary
+            return info_text(
+                org=saved.org,
+                window_days=saved.window_days,
+                as_of=saved.as_of.strftime("%Y-%m-%d %H:%M UTC"),
+                as_of_ago=humanized(now, saved.as_of),
+                synced_ago=humanized(now, saved.last_synced) if saved.last_synced else None,
+                failed=saved.failed_sources,
+                busy=None,
+                pending=self.busy or "updating…",
+                stale_error=self.stale_error,
+                read_only=self.read_only,
+                demo=saved.demo,
+                palette_bad=palette.bad,
+                palette_warn=palette.warn,
+            )
         report = sc.report if sc is not None else None
         as_of = report.as_of.to_pydatetime() if report is not None else None
         synced = last_synced(sc) if sc is not None and not sc.demo else None
@@ -266,6 +361,9 @@ class ScorecardApp(App[int]):
     # ----------------------------------------------------------------- actions
 
     def switch_window(self, days: int) -> None:
+        if self.summary is not None and self.scorecard is None:
+            self.summary = None  # the saved rows are for another window
+            self.broadcast(data=True)
         self.start_load(days, label=f"computing the {days}-day window…")
 
     def action_window(self) -> None:
@@ -290,12 +388,16 @@ class ScorecardApp(App[int]):
     def action_map(self) -> None:
         from scorecard.tui.screens.map import MapScreen
 
+        if not self.need_scorecard("Map"):
+            return
         if not isinstance(self.screen, MapScreen):
             self.push_screen(MapScreen())
 
     def action_sources(self) -> None:
         from scorecard.tui.screens.sources import SourcesScreen
 
+        if not self.need_scorecard("Sources"):
+            return
         if not isinstance(self.screen, SourcesScreen):
             self.push_screen(SourcesScreen())
 
@@ -313,7 +415,7 @@ class ScorecardApp(App[int]):
     def open_team(self, team: str) -> None:
         from scorecard.tui.screens.team import TeamScreen
 
-        if self.scorecard is None or team not in self.team_names():
+        if not self.need_scorecard("Team details") or team not in self.team_names():
             return
         self.push_screen(TeamScreen(team))
 

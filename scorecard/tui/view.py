@@ -52,6 +52,38 @@ def value(row: Any, column: str) -> Any:
 # --------------------------------------------------------------------------- overview
 
 
+# The overview works on plain row mappings (``scorecard.summary.row_from_report``):
+# the same rows come from a fresh report or from the saved summary, so both paint
+# identically. The formatters below match ``scorecard.scoring``'s without pandas.
+
+
+def fmt_num(v: Any, digits: int = 0) -> str:
+    """A number for prose: '—' when empty, no trailing '.0' (as ``scoring.num``)."""
+    if is_empty(v):
+        return "—"
+    text = f"{float(v):.{digits}f}"
+    if text.startswith("-"):
+        return text[1:] if float(text) == 0 else "−" + text[1:]
+    return text
+
+
+def fmt_percent(v: Any) -> str:
+    """0.183 -> '18%' (as ``scoring.percent``)."""
+    return "—" if is_empty(v) else f"{float(v) * 100:.0f}%"
+
+
+def fmt_hours(v: Any) -> str:
+    """'45 min', '5.2 h', '3.1 d' (as ``scoring.hours``)."""
+    if is_empty(v):
+        return "—"
+    h = float(v)
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.1f} d"
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -74,7 +106,7 @@ def _grade(row: Any) -> Any:
 
 
 OVERVIEW_COLUMNS: Final = (
-    Column("team", "Team", lambda row: str(row.name).casefold()),
+    Column("team", "Team", lambda row: str(row["team"]).casefold()),
     Column("grade", "Grade", _grade),
     Column("pressure", "Press", _num("pressure"), descending=True),
     Column("rigor", "Rigor", _num("rigor")),
@@ -101,8 +133,16 @@ def team_flags(row: Any, stale: bool = False) -> list[str]:
 def sorted_teams(
     table: pd.DataFrame, sort_key: str = "default", descending: bool = False
 ) -> list[str]:
+    """Team names of a report table in display order (see :func:`ordered_teams`)."""
+    rows = {str(name): {**dict(table.loc[name].items()), "team": str(name)} for name in table.index}
+    return ordered_teams(rows, sort_key, descending)
+
+
+def ordered_teams(
+    rows: Mapping[str, Mapping[str, Any]], sort_key: str = "default", descending: bool = False
+) -> list[str]:
     """Team names in display order. ``default``: flagged first, then widest gap."""
-    rows = [table.loc[name] for name in table.index]
+    items = [{**row, "team": name} for name, row in rows.items()]
     if sort_key == "default":
 
         def key(row: Any) -> tuple[int, float, str]:
@@ -110,15 +150,15 @@ def sorted_teams(
             return (
                 0 if row.get("flags") else 1,
                 -(gap if gap is not None else -1e9),
-                str(row.name).casefold(),
+                str(row["team"]).casefold(),
             )
 
-        return [str(r.name) for r in sorted(rows, key=key)]
+        return [str(r["team"]) for r in sorted(items, key=key)]
     column = COLUMN_BY_KEY[sort_key]
-    present = [r for r in rows if column.sort(r) is not None]
-    empty = [r for r in rows if column.sort(r) is None]
-    present.sort(key=lambda r: (column.sort(r), str(r.name).casefold()), reverse=descending)
-    return [str(r.name) for r in [*present, *empty]]
+    present = [r for r in items if column.sort(r) is not None]
+    empty = [r for r in items if column.sort(r) is None]
+    present.sort(key=lambda r: (column.sort(r), str(r["team"]).casefold()), reverse=descending)
+    return [str(r["team"]) for r in [*present, *empty]]
 
 
 def matches(name: str, flags: Sequence[str], query: str) -> bool:
@@ -129,13 +169,13 @@ def matches(name: str, flags: Sequence[str], query: str) -> bool:
     return q in name.casefold() or any(q in f.casefold() for f in flags)
 
 
-def overview_cells(
-    report: Report, team: str, palette: Palette, *, stale: bool = False
-) -> list[Text]:
-    """One overview row, cell by cell, in ``OVERVIEW_COLUMNS`` order."""
-    s = _fmt()
-    row = report.table.loc[team]
-    weekly = report.weekly_deploys.loc[team] if team in report.weekly_deploys.index else []
+def overview_cells(row: Mapping[str, Any], palette: Palette, *, stale: bool = False) -> list[Text]:
+    """One overview row, cell by cell, in ``OVERVIEW_COLUMNS`` order.
+
+    ``row`` is a plain row mapping (``scorecard.summary.row_from_report``).
+    """
+    team = str(row["team"])
+    weekly = row.get("weekly_deploys") or []
     grade = value(row, "grade")
     grade_style = {
         "A": palette.good,
@@ -147,9 +187,9 @@ def overview_cells(
 
     def score(col: str) -> Text:
         v = value(row, col)
-        return Text(s.num(v), style="" if v is not None else palette.muted)
+        return Text(fmt_num(v), style="" if v is not None else palette.muted)
 
-    deploys = Text(f"{s.num(value(row, 'deploys_per_day'), 2):>5} ")
+    deploys = Text(f"{fmt_num(value(row, 'deploys_per_day'), 2):>5} ")
     deploys.append(sparkline(list(weekly)), style=palette.ok)
     deploys.append(" ")
     deploys.append_text(band_mark(row.get("deploy_frequency_band"), palette))
@@ -159,11 +199,11 @@ def overview_cells(
         cell.append_text(band_mark(row.get(band_col), palette))
         return cell
 
-    coverage = Text(f"{s.num(value(row, 'coverage_pct'), 1):>5}")
+    coverage = Text(f"{fmt_num(value(row, 'coverage_pct'), 1):>5}")
     delta = value(row, "coverage_delta_pts")
     if delta is not None:
         style = palette.bad if delta <= -2 else palette.muted
-        coverage.append(f" {s.num(delta, 1) if delta < 0 else '+' + s.num(delta, 1)}", style)
+        coverage.append(f" {fmt_num(delta, 1) if delta < 0 else '+' + fmt_num(delta, 1)}", style)
     coverage.append(" ")
     coverage.append_text(band_mark(row.get("coverage_band"), palette))
 
@@ -174,11 +214,11 @@ def overview_cells(
         score("rigor"),
         gap_bar(value(row, "gap"), palette, width=4),
         deploys,
-        with_band(s.hours(value(row, "lead_time_p50_hours")), "lead_time_band"),
-        with_band(s.percent(value(row, "change_failure_rate")), "change_failure_rate_band"),
-        with_band(s.hours(value(row, "recovery_time_p50_hours")), "recovery_band"),
+        with_band(fmt_hours(value(row, "lead_time_p50_hours")), "lead_time_band"),
+        with_band(fmt_percent(value(row, "change_failure_rate")), "change_failure_rate_band"),
+        with_band(fmt_hours(value(row, "recovery_time_p50_hours")), "recovery_band"),
         coverage,
-        with_band(s.percent(value(row, "canary_share")), "canary_band"),
+        with_band(fmt_percent(value(row, "canary_share")), "canary_band"),
         badges(team_flags(row, stale), palette, compact=True),
     ]
     return [padded(c) for c in cells]

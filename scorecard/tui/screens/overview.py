@@ -16,8 +16,8 @@ from scorecard.tui.view import (
     OVERVIEW_COLUMNS,
     SORT_CYCLE,
     matches,
+    ordered_teams,
     overview_cells,
-    sorted_teams,
     team_flags,
 )
 from scorecard.tui.widgets.busy import BusyBar
@@ -86,11 +86,16 @@ class OverviewScreen(BaseScreen):
         if not table.columns:
             return  # not mounted yet: on_mount draws
         message = self.query_one("#message", Static)
-        if app.scorecard is None:
+        rows = app.overview_rows()
+        if rows is None:
             if app.load_error:
                 table.loading = False
+                table.clear()  # saved rows, if any, are withdrawn with the error
                 message.update(literal(f"Could not build the scorecard: {app.load_error}"))
                 message.display = True
+            elif not table.loading:  # saved rows withdrawn: wait for the scorecard
+                table.clear()
+                table.loading = True
             return
         message.display = False
         if table.loading:
@@ -98,21 +103,16 @@ class OverviewScreen(BaseScreen):
             if self.focused is None or self.focused is table:
                 table.focus()
             self.call_after_refresh(self.refresh_bindings)
-        report = app.scorecard.report
         palette = palette_of(app)
         stale_all = app.stale_error is not None
         current = self.current_team()
-        order = sorted_teams(report.table, self.sort_key, self.descending)
-        shown = [
-            t
-            for t in order
-            if matches(t, team_flags(report.table.loc[t], stale_all), self.filter_text)
-        ]
+        order = ordered_teams(rows, self.sort_key, self.descending)
+        shown = [t for t in order if matches(t, team_flags(rows[t], stale_all), self.filter_text)]
         for column in table.columns.values():
             column.label = self._header_label(str(column.key.value))
         table.clear()
         for team in shown:
-            table.add_row(*overview_cells(report, team, palette, stale=stale_all), key=team)
+            table.add_row(*overview_cells(rows[team], palette, stale=stale_all), key=team)
         if current in shown:
             table.move_cursor(row=shown.index(current), animate=False)
         table.refresh()

@@ -47,6 +47,7 @@ def info_text(
     demo: bool,
     palette_bad: str,
     palette_warn: str,
+    pending: str | None = None,
 ) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("[RO]" if read_only else "[RW]", style="bold reverse")
@@ -60,6 +61,9 @@ def info_text(
         text.append(f" · as of {as_of}")
         if as_of_ago:
             text.append(f" ({as_of_ago})")
+    if pending:  # saved data on screen: say so next to its as-of
+        text.append(" · ")
+        text.append(pending, style=f"bold {palette_warn}")
     if synced_ago:
         text.append(f" · synced {synced_ago}")
     if failed:
