@@ -194,9 +194,13 @@ class ScorecardApp(App[int]):
             # Paint the saved rows first: building the scorecard imports pandas, which
             # competes with the first paint for the interpreter.
             self.busy = "updating…"
-            self.call_after_refresh(self._start_first_load)
+            self.call_after_refresh(self._after_first_refresh)
         else:
             self.start_load(self.window_days)
+
+    def _after_first_refresh(self) -> None:
+        # the overview has its rows now; start once the screen has painted them
+        self.screen.call_after_refresh(self._start_first_load)
 
     def _start_first_load(self) -> None:
         if self.scorecard is None and not self.workers:

@@ -67,7 +67,8 @@ class OverviewScreen(BaseScreen):
         table = self.query_one(TeamTable)
         for column in OVERVIEW_COLUMNS:
             table.add_column(Text(f" {column.label} "), key=column.key)
-        table.loading = True
+        if self.sc_app.overview_rows() is None:
+            table.loading = True  # saved rows, when there are any, are shown at once
         table.focus()
         self.data_changed()
 
