@@ -6,6 +6,14 @@ has been painted: for the demo, the overview table holding every team's
 scores; for the baseline, a bare app whose only widget is a DataTable with 50
 rows. Both are measured alternately in the same run, median of several.
 
+The demo runs twice per round, on a cache directory of its own: *cold* (no
+saved overview summary: the scores come from the freshly built scorecard) and
+*warm* (the summary the cold run saved is there: the overview shows it at once,
+labelled with its as-of, and the fresh scorecard replaces it). The budget is
+judged on the warm start, which is what a user sees from the second start on;
+the cold start and the time until the fresh scores replace the saved ones are
+reported beside it.
+
 Worker::
 
     python -m benchmarks.bench_paint demo|bare
@@ -15,7 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks.common import emit, log, median, run_child, secs
@@ -46,6 +57,18 @@ def _demo_app() -> Any:
     return ScorecardApp(TuiOptions(demo=True))
 
 
+async def painted(app: Any) -> None:
+    """Wait until the screen has processed its messages and repainted with the rows.
+
+    (Not ``pilot.pause()``: that also waits for the process to go idle, up to a
+    second, which a worker still building the scorecard would count against the
+    paint.)
+    """
+    done = asyncio.Event()
+    app.screen.call_after_refresh(done.set)
+    await done.wait()
+
+
 async def _first_paint(kind: str) -> dict[str, float]:
     from textual.widgets import DataTable
 
@@ -55,16 +78,24 @@ async def _first_paint(kind: str) -> dict[str, float]:
         marks["shell"] = time.time()  # mounted, before any data
 
         def ready() -> bool:
-            if kind == "demo" and getattr(app, "scorecard", None) is None:
+            # the demo's rows must hold scores: from the scorecard or the saved summary
+            if kind == "demo" and app.overview_rows() is None:
                 return False
             tables = list(app.screen.query(DataTable))
             return bool(tables) and tables[0].row_count > 0 and not tables[0].loading
 
         while not ready():
             await asyncio.sleep(0.002)
-        await pilot.pause()  # let the screen repaint with the rows
+        await painted(app)
         marks["painted"] = time.time()
         rows = app.screen.query(DataTable).first().row_count
+        if kind == "demo":
+            marks["from_summary"] = float(app.scorecard is None)
+            while app.scorecard is None:  # then the fresh scores
+                await asyncio.sleep(0.002)
+            await painted(app)
+            marks["scored"] = time.time()
+            await app.workers.wait_for_complete()  # the cold run saves the summary
         await pilot.exit(None)
     marks["rows"] = float(rows)
     return marks
@@ -72,22 +103,40 @@ async def _first_paint(kind: str) -> dict[str, float]:
 
 def run(runs: int) -> dict[str, Any]:
     demo: list[float] = []
+    cold: list[float] = []
+    scored: list[float] = []
     bare: list[float] = []
     shell: list[float] = []
     rows = 0.0
-    for i in range(runs + 1):  # the first pair warms the OS file cache and is dropped
-        b = run_child("benchmarks.bench_paint", "bare")
-        d = run_child("benchmarks.bench_paint", "demo")
-        if i == 0:
-            continue
-        bare.append(b.output["painted"] - b.started_at)
-        demo.append(d.output["painted"] - d.started_at)
-        shell.append(d.output["shell"] - d.started_at)
-        rows = d.output["rows"]
-        log(f"paint: run {i}/{runs}: demo {secs(demo[-1])}, bare {secs(bare[-1])}")
+    cache = Path(tempfile.mkdtemp(prefix="scorecard-bench-paint-"))
+    env = {"SCORECARD_CACHE_DIR": str(cache)}
+    try:
+        for i in range(runs + 1):  # the first round warms the OS file cache and is dropped
+            b = run_child("benchmarks.bench_paint", "bare")
+            shutil.rmtree(cache / "summaries", ignore_errors=True)
+            c = run_child("benchmarks.bench_paint", "demo", env=env)  # saves the summary
+            d = run_child("benchmarks.bench_paint", "demo", env=env)
+            if not d.output.get("from_summary") or c.output.get("from_summary"):
+                raise RuntimeError("paint: the warm start did not use the saved summary")
+            if i == 0:
+                continue
+            bare.append(b.output["painted"] - b.started_at)
+            demo.append(d.output["painted"] - d.started_at)
+            cold.append(c.output["painted"] - c.started_at)
+            scored.append(d.output["scored"] - d.started_at)
+            shell.append(d.output["shell"] - d.started_at)
+            rows = d.output["rows"]
+            log(
+                f"paint: run {i}/{runs}: demo {secs(demo[-1])} (cold {secs(cold[-1])}, "
+                f"fresh scores {secs(scored[-1])}), bare {secs(bare[-1])}"
+            )
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     result = {
         "demo_s": median(demo),
         "bare_s": median(bare),
+        "demo_cold_s": median(cold),
+        "demo_fresh_scores_s": median(scored),
         "demo_shell_s": median(shell),
         "demo_rows": rows,
     }
