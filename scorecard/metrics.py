@@ -422,13 +422,14 @@ def _minutes_between(start: pd.Series, end: pd.Series, chunk: int = 1 << 20) -> 
 class _Ids:
     """Deployment ids, hashed once, for every lookup by id.
 
-    Text ids are matched as Arrow strings (one compact hash set per lookup, no
-    per-row Python objects); anything else falls back to a pandas index.
+    Ids are matched by 64-bit hashes in sorted arrays (no hash table of 1M
+    Python objects), every hit is confirmed by comparing the ids themselves,
+    and what a hash cannot settle falls back to a pandas index.
     """
 
     def __init__(self, ids: pd.Series) -> None:
         self.values = ids.to_numpy(dtype=object)
-        self.arrow = _arrow_strings(self.values)
+        self.hashes = _hashes(self.values)
         self._index: pd.Index | None = None
 
     @property
@@ -440,8 +441,8 @@ class _Ids:
     def last(self, wanted: pd.Series, among: np.ndarray | None = None) -> np.ndarray:
         """Per ``wanted`` id, the row of its last occurrence (among the ``among`` rows).
 
-        -1 where the id is empty or not there. One hash lookup per non-empty
-        wanted id, nothing built per row.
+        -1 where the id is empty or not there. One lookup per non-empty wanted
+        id, nothing built per row.
         """
         out = np.full(len(wanted), -1, dtype=np.int64)
         asked = wanted.notna().to_numpy()
@@ -451,34 +452,46 @@ class _Ids:
         rows = np.arange(len(self.values)) if among is None else np.flatnonzero(among)
         if len(rows) == 0:
             return out
-        looked_up = _arrow_strings(values) if self.arrow is not None else None
-        if looked_up is not None:
-            import pyarrow as pa
-            import pyarrow.compute as pc
-
-            # The first match among the rows taken backwards is the last occurrence.
-            backwards = rows[::-1]
-            found = pc.index_in(looked_up, value_set=self.arrow.take(pa.array(backwards)))
-            pos = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-            out[asked] = np.where(pos >= 0, backwards[np.maximum(pos, 0)], -1)
-            del found
-            pa.default_memory_pool().release_unused()  # the hash set's pages
+        wanted_hashes = _hashes(values) if self.hashes is not None else None
+        if self.hashes is None or wanted_hashes is None:
+            out[asked] = self._last_by_index(values, rows)
             return out
+        # Stable sort: among equal hashes the last one is the last occurrence.
+        order = np.argsort(self.hashes[rows], kind="stable")
+        ranked = self.hashes[rows][order]
+        pos = np.searchsorted(ranked, wanted_hashes, side="right") - 1
+        hit = pos >= 0
+        hit[hit] = ranked[pos[hit]] == wanted_hashes[hit]
+        found = np.full(len(values), -1, dtype=np.int64)
+        found[hit] = rows[order[pos[hit]]]
+        same = np.asarray(self.values[found[hit]] == values[hit], dtype=bool)
+        if not same.all():  # two ids with one hash: settle those by the ids themselves
+            unsure = np.flatnonzero(hit)[~same]
+            found[unsure] = self._last_by_index(values[unsure], rows)
+        out[asked] = found
+        return out
+
+    def _last_by_index(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         index = self.index[rows]
         keep = ~index.duplicated(keep="last")
         hit = index[keep].get_indexer(pd.Index(values, dtype=object))
-        out[asked] = np.where(hit >= 0, rows[keep][np.maximum(hit, 0)], -1)
-        return out
+        return np.where(hit >= 0, rows[keep][np.maximum(hit, 0)], -1)
 
 
-def _arrow_strings(values: np.ndarray) -> Any:
-    """``values`` (str or empty) as an Arrow string array; None when some are not text."""
-    import pyarrow as pa
+def _hashes(values: np.ndarray, chunk: int = 1 << 16) -> np.ndarray | None:
+    """64-bit hashes of ids (None when some cannot be hashed as text).
 
+    A slice at a time: hashing encodes every id, and 1M encoded copies at
+    once would outlive the call as fragmented interpreter memory.
+    """
+    out = np.empty(len(values), dtype=np.uint64)
     try:
-        return pa.array(values, type=pa.large_string(), from_pandas=True)
-    except Exception:  # non-text ids (or text Arrow cannot encode): compared as objects
+        for low in range(0, len(values), chunk):
+            part = values[low : low + chunk]
+            out[low : low + chunk] = pd.util.hash_array(part, categorize=False)
+    except Exception:  # text that cannot be encoded: compared as objects
         return None
+    return out
 
 
 def _key_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:

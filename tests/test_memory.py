@@ -126,6 +126,17 @@ def test_ids_last_occurrence(ids, wanted) -> None:
         assert got.tolist() == _plain_last(ids, wanted, among)
 
 
+def test_ids_with_colliding_hashes(monkeypatch) -> None:
+    monkeypatch.setattr(metrics, "_hashes", lambda values: np.zeros(len(values), np.uint64))
+    ids = ["a", "b", "a", "c", None]
+    wanted = ["a", "c", "b", "x", None]
+    lookup = metrics._Ids(pd.Series(ids, dtype=object))
+    assert lookup.last(pd.Series(wanted, dtype=object)).tolist() == _plain_last(ids, wanted)
+    among = np.array([True, False, True, False, True])
+    got = lookup.last(pd.Series(wanted, dtype=object), among=among)
+    assert got.tolist() == _plain_last(ids, wanted, among.tolist())
+
+
 def _plain_pairs(prep) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for frame in (prep.deployments, prep.changes, prep.ci_runs, prep.coverage, prep.incidents):
