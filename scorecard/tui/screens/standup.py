@@ -295,6 +295,9 @@ class StandupScreen(Screen[Any]):
                 text = Text("No teams to show.", style="bold")
             message.update(text)
             return
+        if len(self.query(BigDigits)) < 4:  # the card is still being mounted
+            self.call_after_refresh(self.redraw)
+            return
         message.display = False
         card_box.display = True
         report = app.scorecard.report if app.scorecard is not None else None
