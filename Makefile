@@ -78,6 +78,7 @@ bench: $(BENCH)
 
 screenshots: $(DEV)
 	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/demo_summary.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

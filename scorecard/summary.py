@@ -233,6 +233,27 @@ def read(path: Path) -> Summary | None:
         return None
 
 
+PACKAGED_DEMO: Final = "demo_summary.json"
+"""The demo's overview at a fixed as-of, shipped in ``scorecard/data`` so that even
+the very first `scorecard demo` paints scores before pandas loads (labelled with
+its own as-of and replaced once the live demo is scored)."""
+
+
+def packaged_demo() -> Summary | None:
+    """The demo overview shipped with the package; None when it is missing or stale."""
+    from importlib.resources import files
+
+    try:
+        resource = files("scorecard").joinpath("data", PACKAGED_DEMO)
+        data = json.loads(resource.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    try:
+        return _validated(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def _parse_time(text: Any) -> datetime:
     if not isinstance(text, str):
         raise TypeError("not a time")

@@ -198,3 +198,27 @@ def test_overview_cells_from_report_rows_and_saved_rows_agree(tmp_path: Path) ->
         a = overview_cells(row, palette, stale=True)
         b = overview_cells(saved.rows[team], palette, stale=True)
         assert [(c.plain, c.spans) for c in a] == [(c.plain, c.spans) for c in b]
+
+
+def test_packaged_demo_summary_is_current() -> None:
+    """scripts/demo_summary.py regenerates it after demo, metrics or scoring changes."""
+    shipped = summary.packaged_demo()
+    assert shipped is not None
+    fresh = service.overview_summary(service.demo_scorecard(AS_OF), generated_at=AS_OF)
+    assert shipped.as_of == AS_OF
+    assert shipped.rows == {row["team"]: row for row in fresh["teams"]}
+
+
+async def test_first_demo_start_paints_the_packaged_summary() -> None:
+    gate, slow = gated()
+    app = ScorecardApp(TuiOptions(demo=True), loader=slow, now=lambda: LATER)
+    assert app.summary_file(None) is not None and not app.summary_file(None).exists()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.scorecard is None and app.summary is not None
+        assert app.summary.as_of == AS_OF
+        assert "updating" in screen_text(app)
+        assert app.screen.query_one(TeamTable).row_count == 10
+        gate.set()
+        await settle(pilot)
+        assert app.scorecard is not None
