@@ -7,12 +7,11 @@ scores; for the baseline, a bare app whose only widget is a DataTable with 50
 rows. Both are measured alternately in the same run, median of several.
 
 The demo runs twice per round, on a cache directory of its own: *cold* (no
-saved overview summary: the scores come from the freshly built scorecard) and
-*warm* (the summary the cold run saved is there: the overview shows it at once,
-labelled with its as-of, and the fresh scorecard replaces it). The budget is
-judged on the warm start, which is what a user sees from the second start on;
-the cold start and the time until the fresh scores replace the saved ones are
-reported beside it.
+saved overview yet: the very first start paints the demo overview shipped with
+the package) and *warm* (the overview the cold run saved is there). Both show
+their rows at once, labelled with their own as-of, and the fresh scorecard
+replaces them. The budget is judged on the slower of the two; the time until
+the fresh scores replace the shown ones is reported beside it.
 
 Worker::
 
@@ -116,8 +115,8 @@ def run(runs: int) -> dict[str, Any]:
             shutil.rmtree(cache / "summaries", ignore_errors=True)
             c = run_child("benchmarks.bench_paint", "demo", env=env)  # saves the summary
             d = run_child("benchmarks.bench_paint", "demo", env=env)
-            if not d.output.get("from_summary") or c.output.get("from_summary"):
-                raise RuntimeError("paint: the warm start did not use the saved summary")
+            if not (d.output.get("from_summary") and c.output.get("from_summary")):
+                raise RuntimeError("paint: a start did not paint a saved or shipped overview")
             if i == 0:
                 continue
             bare.append(b.output["painted"] - b.started_at)
@@ -140,7 +139,7 @@ def run(runs: int) -> dict[str, Any]:
         "demo_shell_s": median(shell),
         "demo_rows": rows,
     }
-    result["ratio"] = result["demo_s"] / result["bare_s"]
+    result["ratio"] = max(result["demo_s"], result["demo_cold_s"]) / result["bare_s"]
     result["passed"] = result["ratio"] <= BUDGET_RATIO
     return result
 
