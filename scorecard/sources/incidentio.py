@@ -35,7 +35,6 @@ from scorecard.sources.base import (
     RateLimitExhausted,
     SourceError,
     SourceResult,
-    finish_api_result,
     paginate_cursor,
     parse_time,
     register,
@@ -45,7 +44,7 @@ from scorecard.sources.incidents import (
     DeploymentLinker,
     Vocabulary,
     incident_range,
-    range_state,
+    incident_result,
     team_lookup,
 )
 
@@ -245,29 +244,16 @@ class IncidentIoSource:
                 collected.bad(where, outcome)
             else:
                 collected.add("incidents", outcome, where)
-        extra: dict[str, int] = {}
-        self.statuses.report(collected, extra)
-        self.severities.report(collected, extra)
-        if excluded:
-            extra["excluded"] = excluded
-        new_state: dict[str, Any] = {"version": STATE_VERSION}
-        if collected.complete:
-            new_state.update(range_state(ctx, state))
-        else:
-            new_state.update({k: v for k, v in state.items() if k != "http"})
-        client.stats.count("incidents", len(collected.records.get("incidents", [])))
-        result = finish_api_result(
+        return incident_result(
+            ctx,
+            state,
             collected,
             previous,
             client,
-            state=new_state,
-            production=(),
-            canary_environments=(),
-            rollback_patterns=(),
+            version=STATE_VERSION,
+            vocabularies=(self.statuses, self.severities),
+            excluded=excluded,
         )
-        result.state.pop("http", None)
-        result.stats.update(extra)
-        return result
 
     async def _ranks(self, client: HttpClient, collected: Collected) -> dict[str, int]:
         """Severity name -> rank from ``/v1/severities`` (empty if unavailable)."""

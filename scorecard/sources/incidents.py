@@ -23,6 +23,8 @@ from scorecard.sources.base import Collected, FetchContext, parse_time
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scorecard.sources.base import HttpClient, SourceResult
+
 OVERLAP: Final = timedelta(days=1)
 """Incremental syncs re-read this much before the last sync (late updates, clock skew)."""
 OPEN_LOOKBACK: Final = timedelta(days=30)
@@ -170,3 +172,43 @@ def team_lookup(
         for ident in ids:
             out.setdefault(ident.casefold() if fold else ident, team)
     return out
+
+
+def incident_result(
+    ctx: FetchContext,
+    state: Mapping[str, Any],
+    collected: Collected,
+    previous: dict[str, pd.DataFrame],
+    client: HttpClient,
+    *,
+    version: int,
+    vocabularies: Iterable[Vocabulary],
+    excluded: int = 0,
+) -> SourceResult:
+    """An incident source's result: merged incidents, unknown-value counts, the range
+    bookmark (kept as it was when the fetch stopped early), no HTTP validators."""
+    from scorecard.sources.base import finish_api_result
+
+    extra: dict[str, int] = {}
+    for vocabulary in vocabularies:
+        vocabulary.report(collected, extra)
+    if excluded:
+        extra["excluded"] = excluded
+    new_state: dict[str, Any] = {"version": version}
+    if collected.complete:
+        new_state.update(range_state(ctx, state))
+    else:
+        new_state.update({k: v for k, v in state.items() if k != "http"})
+    client.stats.count("incidents", len(collected.records.get("incidents", [])))
+    result = finish_api_result(
+        collected,
+        previous,
+        client,
+        state=new_state,
+        production=(),
+        canary_environments=(),
+        rollback_patterns=(),
+    )
+    result.state.pop("http", None)
+    result.stats.update(extra)
+    return result

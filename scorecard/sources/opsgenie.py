@@ -41,7 +41,6 @@ from scorecard.sources.base import (
     RateLimitExhausted,
     SourceError,
     SourceResult,
-    finish_api_result,
     parse_time,
     register,
 )
@@ -51,7 +50,7 @@ from scorecard.sources.incidents import (
     DeploymentLinker,
     Vocabulary,
     incident_range,
-    range_state,
+    incident_result,
     severity_table,
 )
 
@@ -142,27 +141,15 @@ class OpsgenieSource:
             except (RateLimitExhausted, PaginationLoop) as exc:
                 collected.complete = False
                 collected.problem(str(exc))
-        extra: dict[str, int] = {}
-        self.statuses.report(collected, extra)
-        self.priorities.report(collected, extra)
-        new_state: dict[str, Any] = {"version": STATE_VERSION}
-        if collected.complete:
-            new_state.update(range_state(ctx, state))
-        else:
-            new_state.update({k: v for k, v in state.items() if k != "http"})
-        client.stats.count("incidents", len(collected.records.get("incidents", [])))
-        result = finish_api_result(
+        return incident_result(
+            ctx,
+            state,
             collected,
             previous,
             client,
-            state=new_state,
-            production=(),
-            canary_environments=(),
-            rollback_patterns=(),
+            version=STATE_VERSION,
+            vocabularies=(self.statuses, self.priorities),
         )
-        result.state.pop("http", None)
-        result.stats.update(extra)
-        return result
 
     # --- lookups ------------------------------------------------------------------------
 

@@ -38,7 +38,6 @@ from scorecard.sources.base import (
     HttpClient,
     RateLimitExhausted,
     SourceResult,
-    finish_api_result,
     iso,
     parse_time,
     register,
@@ -49,7 +48,7 @@ from scorecard.sources.incidents import (
     DeploymentLinker,
     Vocabulary,
     incident_range,
-    range_state,
+    incident_result,
     severity_table,
     team_lookup,
 )
@@ -154,29 +153,16 @@ class PagerDutySource:
             except RateLimitExhausted as exc:
                 collected.complete = False
                 collected.problem(str(exc))
-        stats_extra: dict[str, int] = {}
-        for vocab in (self.statuses, self.priorities, self.urgencies):
-            vocab.report(collected, stats_extra)
-        if excluded:
-            stats_extra["excluded"] = excluded
-        new_state: dict[str, Any] = {"version": STATE_VERSION}
-        if collected.complete:
-            new_state.update(range_state(ctx, state))
-        else:
-            new_state.update({k: v for k, v in state.items() if k != "http"})
-        client.stats.count("incidents", len(collected.records.get("incidents", [])))
-        result = finish_api_result(
+        return incident_result(
+            ctx,
+            state,
             collected,
             previous,
             client,
-            state=new_state,
-            production=(),
-            canary_environments=(),
-            rollback_patterns=(),
+            version=STATE_VERSION,
+            vocabularies=(self.statuses, self.priorities, self.urgencies),
+            excluded=excluded,
         )
-        result.state.pop("http", None)
-        result.stats.update(stats_extra)
-        return result
 
     def _params(self, piece: _Piece) -> dict[str, Any]:
         params: dict[str, Any] = {
