@@ -662,6 +662,39 @@ class HttpClient:
 # --- pagination ---------------------------------------------------------------------------
 
 
+def auth_token(cfg: SourceConfig) -> str | None:
+    """The source's token (keyring, env or config); a keyring problem is fatal."""
+    from scorecard.secrets import SecretsError, resolve_token
+
+    try:
+        return resolve_token(cfg)
+    except SecretsError as exc:
+        raise FatalSourceError(str(exc)) from None
+
+
+def api_client(
+    cfg: SourceConfig,
+    auth: Callable[[str], Mapping[str, str]],
+    *,
+    headers: Mapping[str, str] | None = None,
+    validators: dict[str, Any] | None = None,
+    transport: Any = None,
+) -> HttpClient:
+    """The source's client with its token resolved: ``headers`` plus ``auth(token)``
+    go only to the API's own origin, and the token is redacted from every error."""
+    token = auth_token(cfg)
+    origin_headers = dict(headers or {})
+    if token:
+        origin_headers.update(auth(token))
+    return HttpClient(
+        cfg,
+        auth_headers=origin_headers,
+        validators=validators,
+        secrets=[token] if token else [],
+        transport=transport,
+    )
+
+
 def link_next(headers: Mapping[str, str]) -> str | None:
     """The ``rel="next"`` target of an RFC 8288 ``Link`` header."""
     value = headers.get("link")

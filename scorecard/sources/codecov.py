@@ -38,12 +38,12 @@ from scorecard.sources.base import (
     RateLimitExhausted,
     SourceError,
     SourceResult,
+    api_client,
     iso,
     parse_time,
     register,
     request_key,
 )
-from scorecard.sources.github import auth_token
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,12 +93,9 @@ class CodecovSource:
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each repo known to Codecov."""
-        token = auth_token(self.cfg)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"Bearer {t}"},
             transport=self.transport,
         )
         async with client:
@@ -114,13 +111,10 @@ class CodecovSource:
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         from scorecard import model
 
-        token = auth_token(self.cfg)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
         previous = {} if ctx.full else ctx.load_previous()
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"Bearer {t}"},
             transport=self.transport,
         )
         collected = Collected()

@@ -40,6 +40,7 @@ from scorecard.sources.base import (
     RateLimitExhausted,
     SourceError,
     SourceResult,
+    api_client,
     compile_patterns,
     finish_api_result,
     glob_match,
@@ -106,15 +107,6 @@ def repos_of(config: Config | None) -> list[tuple[str, str]]:
     return list(out.items())
 
 
-def auth_token(cfg: SourceConfig) -> str | None:
-    from scorecard.secrets import SecretsError, resolve_token
-
-    try:
-        return resolve_token(cfg)
-    except SecretsError as exc:
-        raise FatalSourceError(str(exc)) from None
-
-
 def lower_bound(ctx: FetchContext, repo_state: dict[str, Any], stream: str) -> datetime:
     """Where a stream of one repo starts: its bookmark minus the overlap, or ``ctx.since``."""
     if ctx.full:
@@ -128,6 +120,12 @@ def lower_bound(ctx: FetchContext, repo_state: dict[str, Any], stream: str) -> d
     if pending is not None:
         lower = min(lower, pending)
     return max(lower, ctx.since)
+
+
+GITHUB_HEADERS: Final = {
+    "Accept": "application/vnd.github+json",
+    "X-GitHub-Api-Version": "2022-11-28",
+}
 
 
 @register("github")
@@ -162,14 +160,10 @@ class GitHubSource:
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each repo reachable with the token."""
-        token = auth_token(self.cfg)
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"Bearer {t}"},
+            headers=GITHUB_HEADERS,
             transport=self.transport,
         )
         async with client:
@@ -181,20 +175,16 @@ class GitHubSource:
         return detail
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        token = auth_token(self.cfg)
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
         previous = {} if ctx.full else ctx.load_previous()
         state = {} if ctx.full else dict(ctx.state)
         if state.get("version") != STATE_VERSION or not any(len(f) for f in previous.values()):
             state = {}  # no usable bookmarks (or no cached data to merge into): start over
         repo_states: dict[str, Any] = dict(state.get("repos") or {})
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
+            lambda t: {"Authorization": f"Bearer {t}"},
+            headers=GITHUB_HEADERS,
             validators=state.get("http") or {},
-            secrets=[token] if token else [],
             transport=self.transport,
         )
         collected = Collected()

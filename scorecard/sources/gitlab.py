@@ -35,6 +35,7 @@ from scorecard.sources.base import (
     RateLimitExhausted,
     SourceError,
     SourceResult,
+    api_client,
     compile_patterns,
     finish_api_result,
     glob_match,
@@ -50,7 +51,6 @@ from scorecard.sources.github import (
     _previous_first_commits,
     _previous_paths,
     _stop_at,
-    auth_token,
     lower_bound,
     repos_of,
 )
@@ -119,12 +119,9 @@ class GitLabSource:
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each project reachable with the token."""
-        token = auth_token(self.cfg)
-        headers = {"PRIVATE-TOKEN": token} if token else {}
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"PRIVATE-TOKEN": t},
             transport=self.transport,
         )
         async with client:
@@ -136,18 +133,15 @@ class GitLabSource:
         return detail
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        token = auth_token(self.cfg)
-        headers = {"PRIVATE-TOKEN": token} if token else {}
         previous = {} if ctx.full else ctx.load_previous()
         state = {} if ctx.full else dict(ctx.state)
         if state.get("version") != STATE_VERSION or not any(len(f) for f in previous.values()):
             state = {}
         repo_states: dict[str, Any] = dict(state.get("repos") or {})
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
+            lambda t: {"PRIVATE-TOKEN": t},
             validators=state.get("http") or {},
-            secrets=[token] if token else [],
             transport=self.transport,
         )
         collected = Collected()

@@ -35,11 +35,11 @@ from scorecard.sources.base import (
     RateLimitExhausted,
     SourceError,
     SourceResult,
+    api_client,
     paginate_cursor,
     parse_time,
     register,
 )
-from scorecard.sources.github import auth_token
 from scorecard.sources.incidents import (
     DeploymentLinker,
     Vocabulary,
@@ -167,12 +167,9 @@ class IncidentIoSource:
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: severities and one incident page."""
-        token = auth_token(self.cfg)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"Bearer {t}"},
             transport=self.transport,
         )
         async with client:
@@ -182,17 +179,14 @@ class IncidentIoSource:
         return f"incidents readable, {len(data.get('severities') or [])} severities"
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        token = auth_token(self.cfg)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
         previous = {} if ctx.full else ctx.load_previous()
         state = {} if ctx.full else dict(ctx.state)
         if state.get("version") != STATE_VERSION:
             state = {}
         lower = incident_range(ctx, state, previous)
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"Bearer {t}"},
             transport=self.transport,
         )
         collected = Collected()

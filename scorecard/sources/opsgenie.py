@@ -41,10 +41,10 @@ from scorecard.sources.base import (
     RateLimitExhausted,
     SourceError,
     SourceResult,
+    api_client,
     parse_time,
     register,
 )
-from scorecard.sources.github import auth_token
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
     DeploymentLinker,
@@ -104,12 +104,9 @@ class OpsgenieSource:
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: one listing page answered."""
-        token = auth_token(self.cfg)
-        headers = {"Authorization": f"GenieKey {token}"} if token else {}
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"GenieKey {t}"},
             transport=self.transport,
         )
         path = "v2/alerts" if self.use_alerts else "v1/incidents"
@@ -118,17 +115,14 @@ class OpsgenieSource:
         return f"{'alerts' if self.use_alerts else 'incidents'} readable"
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        token = auth_token(self.cfg)
-        headers = {"Authorization": f"GenieKey {token}"} if token else {}
         previous = {} if ctx.full else ctx.load_previous()
         state = {} if ctx.full else dict(ctx.state)
         if state.get("version") != STATE_VERSION:
             state = {}
         lower = incident_range(ctx, state, previous)
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"GenieKey {t}"},
             transport=self.transport,
         )
         collected = Collected()

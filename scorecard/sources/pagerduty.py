@@ -38,11 +38,11 @@ from scorecard.sources.base import (
     HttpClient,
     RateLimitExhausted,
     SourceResult,
+    api_client,
     iso,
     parse_time,
     register,
 )
-from scorecard.sources.github import auth_token
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
     DeploymentLinker,
@@ -103,14 +103,10 @@ class PagerDutySource:
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: one incident listing answered."""
-        token = auth_token(self.cfg)
-        headers = {"Accept": ACCEPT}
-        if token:
-            headers["Authorization"] = f"Token token={token}"
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"Token token={t}"},
+            headers={"Accept": ACCEPT},
             transport=self.transport,
         )
         params: dict[str, Any] = {"limit": 1}
@@ -124,19 +120,15 @@ class PagerDutySource:
         return detail
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        token = auth_token(self.cfg)
-        headers = {"Accept": ACCEPT}
-        if token:
-            headers["Authorization"] = f"Token token={token}"
         previous = {} if ctx.full else ctx.load_previous()
         state = {} if ctx.full else dict(ctx.state)
         if state.get("version") != STATE_VERSION:
             state = {}
         lower = incident_range(ctx, state, previous)
-        client = HttpClient(
+        client = api_client(
             self.cfg,
-            auth_headers=headers,
-            secrets=[token] if token else [],
+            lambda t: {"Authorization": f"Token token={t}"},
+            headers={"Accept": ACCEPT},
             transport=self.transport,
         )
         collected = Collected()
