@@ -1,0 +1,132 @@
+"""The validated config as plain frozen objects (SPEC §5).
+
+Everything downstream (sync, metrics, the TUI) reads these and never the TOML:
+teams with what they own, sources with their kind's typed options, change
+classes, and the scorecard settings. Parsing and checking live in
+:mod:`scorecard.config.parse`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from scorecard import bands
+from scorecard.config.kinds import HTTP_KINDS
+from scorecard.config.toml_lines import quote_part
+from scorecard.errors import ConfigError
+
+__all__ = [
+    "KEYRING_MARKER",
+    "ChangeClassConfig",
+    "Config",
+    "SourceConfig",
+    "TeamConfig",
+]
+
+KEYRING_MARKER: Final = "keyring"
+"""``token = "keyring"``: read the source's token from the OS keyring."""
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    """A team and everything that attributes events to it."""
+
+    name: str
+    repos: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    pagerduty_services: tuple[str, ...] = ()
+    coverage_repos: tuple[str, ...] = ()
+    opsgenie_teams: tuple[str, ...] = ()
+    incidentio_teams: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One configured connection; kind-specific keys live in ``options``."""
+
+    name: str
+    kind: str
+    api_url: str | None = None
+    token: str | None = None
+    token_env: str | None = None
+    timeout_s: float = 30.0
+    max_concurrency: int = 4
+    allow_insecure: bool = False
+    refresh_minutes: float = 60.0
+    path: Path | None = None
+    strict: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def needs_token(self) -> bool:
+        """Whether this kind talks to an API that may take a token."""
+        return self.kind in HTTP_KINDS
+
+    @property
+    def has_plaintext_token(self) -> bool:
+        return self.token is not None and self.token != KEYRING_MARKER
+
+
+@dataclass(frozen=True)
+class ChangeClassConfig:
+    """A class of risky change (e.g. ``ai``), see SPEC §3."""
+
+    name: str
+    repos: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    title_patterns: tuple[str, ...] = ()
+    required_workflow: str | None = None
+    gated_floor: float = 0.9
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated config file."""
+
+    path: Path | None
+    org: str = "scorecard"
+    window_days: int = 30
+    benchmarks: str = "dora-2023"
+    incident_link_hours: float = 24.0
+    production_environments: tuple[str, ...] = ("production", "prod", "live")
+    read_only: bool = False
+    history_days: int = 180
+    service_aliases: Mapping[str, str] = field(default_factory=dict)
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    teams: tuple[TeamConfig, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()
+    change_classes: tuple[ChangeClassConfig, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def bench(self) -> bands.Benchmarks:
+        """The benchmark preset with the ``[thresholds]`` overrides applied."""
+        return bands.benchmarks_for(self.benchmarks, self.thresholds)
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called ``name``; ConfigError naming the known ones otherwise."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        close = difflib.get_close_matches(name, [s.name for s in self.sources], n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"known sources: {known}"
+        raise ConfigError(
+            f"no source named `{name}` in the config",
+            path=self.path,
+            key=f"sources.{quote_part(name)}",
+            hint=hint,
+        )
+
+    def team(self, name: str) -> TeamConfig | None:
+        """The team called ``name`` (case-insensitive), or None."""
+        folded = name.casefold()
+        for team in self.teams:
+            if team.name.casefold() == folded:
+                return team
+        return None
