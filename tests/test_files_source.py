@@ -11,7 +11,7 @@ import pytest
 
 from scorecard import model
 from scorecard.config import SourceConfig
-from scorecard.sources import FatalSourceError, FetchContext, SourceResult, base, build_source
+from scorecard.sources import FatalSourceError, FetchContext, SourceResult, build_source, registry
 from scorecard.sources.files import FilesSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "files"
@@ -228,7 +228,7 @@ def test_fetch_records_file_state_and_notices_unchanged_directory() -> None:
 
 def test_unsupported_and_unknown_kinds_are_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
     # A kind the config knows but whose module does not exist (yet).
-    monkeypatch.setattr(base, "KNOWN_KINDS", (*base.KNOWN_KINDS, "vaporware"))
+    monkeypatch.setattr(registry, "KNOWN_KINDS", (*registry.KNOWN_KINDS, "vaporware"))
     with pytest.raises(FatalSourceError, match="kind 'vaporware' is not supported yet"):
         build_source(SourceConfig(name="v", kind="vaporware"))
     with pytest.raises(FatalSourceError, match="unknown kind 'nope'"):

@@ -28,6 +28,7 @@ from scorecard.sources.base import (
     parse_time,
     register,
 )
+from scorecard.sources.monitoring import AlertmanagerOptions
 from scorecard.sources.prometheus import TeamMatcher, auth_headers, fingerprint, severity_of
 
 if TYPE_CHECKING:
@@ -42,12 +43,14 @@ MAX_FIRING: Final = 500
 class AlertmanagerSource:
     """Currently firing alerts, per team."""
 
+    kind = "alertmanager"
+    Options = AlertmanagerOptions
+
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         self.matcher = TeamMatcher.from_config(config)
         options = cfg.options

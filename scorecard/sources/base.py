@@ -12,193 +12,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-import importlib
-import inspect
 import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
-from scorecard.config import KNOWN_KINDS as KNOWN_KINDS
+from scorecard.errors import FatalSourceError, PaginationLoop, RateLimitExhausted, SourceError
+from scorecard.sources.contract import FetchContext, Source, SourceResult
+from scorecard.sources.registry import (
+    KNOWN_KINDS,
+    build_source,
+    register,
+    registered_kinds,
+)
+from scorecard.sources.vcs import DEFAULT_CANARY_ENVIRONMENTS, DEFAULT_ROLLBACK_PATTERNS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scorecard.config import Config, SourceConfig
+    from scorecard.config import SourceConfig
 
-# Every kind the config accepts (SPEC §5) is config.KNOWN_KINDS. A kind is
-# "supported" once a module ``scorecard.sources.<kind>`` exists and registers
-# itself with ``@register``.
-
-
-class SourceError(Exception):
-    """A source could not deliver its data; the message is shown to the user.
-
-    ``retriable`` says whether trying again later may help (network trouble,
-    rate limits) as opposed to a problem the user has to fix.
-    """
-
-    def __init__(self, message: str, *, retriable: bool = False) -> None:
-        super().__init__(message)
-        self.retriable = retriable
-        self.stats: RequestStats | None = None
-        """The failing client's request counters, so a failed sync still reports them."""
-
-
-class FatalSourceError(SourceError):
-    """Bad configuration, credentials or input: retrying cannot help."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retriable=False)
-
-
-def _no_progress(text: str) -> None:
-    """Default progress callback: say nothing."""
-
-
-def _no_previous() -> dict[str, pd.DataFrame]:
-    return {}
-
-
-@dataclass
-class FetchContext:
-    """What one fetch is asked to do."""
-
-    since: datetime
-    """Fetch events from here on (timezone-aware UTC)."""
-    until: datetime
-    """The end of the range, usually now."""
-    full: bool = False
-    """Ignore bookmarks (cursors, ETags) and fetch the whole range again."""
-    state: dict[str, Any] = field(default_factory=dict)
-    """This source's previous sync state; a mutable copy the source may change."""
-    progress: Callable[[str], None] = _no_progress
-    """Report short status text ("page 3 of acme/api")."""
-    load_previous: Callable[[], dict[str, pd.DataFrame]] = _no_previous
-    """This source's cached events from its last success (empty on ``full``).
-
-    Incremental sources merge their fresh events into these, because the store
-    replaces a source's data with each result."""
-
-
-@dataclass
-class SourceResult:
-    """What one fetch delivered."""
-
-    frames: dict[str, pd.DataFrame]
-    """Event kind -> typed frame (``model.coerce``'d); kinds not produced are absent."""
-    skipped: int = 0
-    """Bad rows or records that were skipped (and counted, never silently dropped)."""
-    problems: list[str] = field(default_factory=list)
-    """Human-readable messages, e.g. ``deployments.csv:14: finished_at: not a timestamp``."""
-    state: dict[str, Any] = field(default_factory=dict)
-    """New sync state to persist (cursors, ETags). Never credentials."""
-    rate_limit_remaining: int | None = None
-    """Requests left in the vendor's rate-limit budget, when known."""
-    complete: bool = True
-    """False when the source stopped early (budget spent) and the data is partial."""
-    stats: dict[str, int] = field(default_factory=dict)
-    """Request counters (``requests``, ``not_modified``, ``retries``, ``malformed``,
-    ``items.<stream>``) for the sync summary and the Sources screen."""
-
-    @property
-    def items(self) -> int:
-        """Total number of events across all kinds."""
-        return sum(len(frame) for frame in self.frames.values())
-
-
-class Source(Protocol):
-    """One configured connection that yields normalized events."""
-
-    name: str
-    kind: str
-
-    async def fetch(self, ctx: FetchContext) -> SourceResult:
-        """Fetch events for ``ctx``; raise :class:`SourceError` on failure."""
-        ...
-
-
-class SourceFactory(Protocol):
-    """Builds a source from its config (a source class is a factory)."""
-
-    def __call__(self, cfg: SourceConfig, *, strict: bool = False) -> Source: ...
-
-
-class ConfigAwareSourceFactory(Protocol):
-    """A factory that also needs the whole config (teams, production environments)."""
-
-    def __call__(
-        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-    ) -> Source: ...
-
-
-_F = TypeVar("_F", bound=SourceFactory)
-
-_REGISTRY: dict[str, SourceFactory] = {}
-
-
-def register(kind: str) -> Callable[[_F], _F]:
-    """Class decorator: make ``kind`` build sources with the decorated factory."""
-
-    def decorate(factory: _F) -> _F:
-        _REGISTRY[kind] = factory
-        return factory
-
-    return decorate
-
-
-def registered_kinds() -> tuple[str, ...]:
-    """Kinds whose modules have been imported and registered, sorted."""
-    return tuple(sorted(_REGISTRY))
-
-
-def _factory_for(name: str, kind: str) -> SourceFactory:
-    factory = _REGISTRY.get(kind)
-    if factory is not None:
-        return factory
-    if kind not in KNOWN_KINDS:
-        known = ", ".join(KNOWN_KINDS)
-        raise FatalSourceError(f"source '{name}': unknown kind '{kind}' (known kinds: {known})")
-    module = f"scorecard.sources.{kind}"
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-    factory = _REGISTRY.get(kind)
-    if factory is None:
-        raise FatalSourceError(
-            f"source '{name}': kind '{kind}' is not supported yet in this version"
-        )
-    return factory
-
-
-def _accepts_config(factory: Any) -> bool:
-    try:
-        parameters = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return False
-    return "config" in parameters
-
-
-def build_source(
-    cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-) -> Source:
-    """A ready-to-fetch source for ``cfg``.
-
-    ``strict`` (the ``--strict`` flag) makes bad input fatal on top of the
-    source's own ``strict`` setting. ``config`` (the whole config) is passed to
-    factories that take it: API sources need the teams' repos. Unknown or
-    not-yet-implemented kinds raise :class:`FatalSourceError`.
-    """
-    factory = _factory_for(cfg.name, cfg.kind)
-    if config is not None and _accepts_config(factory):
-        aware: ConfigAwareSourceFactory = factory  # type: ignore[assignment]
-        return aware(cfg, strict=strict, config=config)
-    return factory(cfg, strict=strict)
+__all__ = [
+    "DEFAULT_CANARY_ENVIRONMENTS",
+    "DEFAULT_ROLLBACK_PATTERNS",
+    "KNOWN_KINDS",
+    "FatalSourceError",
+    "FetchContext",
+    "PaginationLoop",
+    "RateLimitExhausted",
+    "Source",
+    "SourceError",
+    "SourceResult",
+    "build_source",
+    "register",
+    "registered_kinds",
+]
 
 
 # =========================================================================================
@@ -230,20 +81,6 @@ async def _default_sleep(seconds: float) -> None:
 # Tests replace these to wait out rate limits without really waiting.
 sleep: Callable[[float], Awaitable[None]] = _default_sleep
 clock: Callable[[], float] = time.time
-
-
-class RateLimitExhausted(SourceError):
-    """The vendor asked for a longer wait than the source's ``max_wait_s``.
-
-    The source stops fetching and delivers what it has, marked partial.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retriable=True)
-
-
-class PaginationLoop(SourceError):
-    """A paginated listing pointed back at a page (or cursor) it had already served."""
 
 
 class _Retry(Exception):
@@ -431,8 +268,8 @@ class HttpClient:
         try:
             return await self._get(path, params, conditional=conditional)
         except SourceError as exc:
-            if exc.stats is None:
-                exc.stats = self.stats
+            if getattr(exc, "stats", None) is None:
+                exc.stats = self.stats  # type: ignore[attr-defined]
             raise
 
     async def _get(self, path: str, params: Mapping[str, Any] | None, *, conditional: bool) -> Page:
@@ -882,8 +719,6 @@ def glob_match(value: str | None, patterns: Sequence[str]) -> bool:
 # --- shared by the API sources (GitHub, GitLab) --------------------------------------------
 
 MAX_PROBLEMS_PER_SOURCE: Final = 50
-DEFAULT_CANARY_ENVIRONMENTS: Final = ("canary*", "*-canary")
-DEFAULT_ROLLBACK_PATTERNS: Final = (r"(?i)^revert\b", r"(?i)\brollback\b", r"(?i)\broll back\b")
 
 
 @dataclass

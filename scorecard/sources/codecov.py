@@ -24,10 +24,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 from urllib.parse import quote
 
+from scorecard.options import HttpOptions
 from scorecard.sources.base import (
     Collected,
     FatalSourceError,
@@ -73,16 +75,51 @@ def split_repo(repo: str, default_owner: str | None) -> tuple[str, str] | None:
     return owner, name
 
 
+CodecovService = Literal[
+    "github",
+    "gitlab",
+    "bitbucket",
+    "github_enterprise",
+    "gitlab_enterprise",
+    "bitbucket_server",
+]
+"""The git hosts Codecov knows."""
+
+
+@dataclass(frozen=True)
+class CodecovOptions(HttpOptions):
+    """Options of a `kind = "codecov"` source."""
+
+    default_api_url: ClassVar[str | None] = "https://api.codecov.io"
+
+    service: Literal[
+        "github",
+        "gitlab",
+        "bitbucket",
+        "github_enterprise",
+        "gitlab_enterprise",
+        "bitbucket_server",
+    ] = "github"
+    """The git host: `github`, `gitlab`, `bitbucket`, `github_enterprise`,
+    `gitlab_enterprise` or `bitbucket_server`."""
+    owner: str | None = None
+    """The Codecov org or user that completes bare repo names."""
+    branch: str | None = None
+    """The branch to read (default: each repo's default branch)."""
+
+
 @register("codecov")
 class CodecovSource:
     """Codecov coverage trend (or commit totals) per repo, plus current totals."""
+
+    kind = "codecov"
+    Options = CodecovOptions
 
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         self.repos = coverage_repos(config)
         self.service: str = str(cfg.options.get("service") or "github")

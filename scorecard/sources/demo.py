@@ -6,17 +6,33 @@ without any account: `scorecard init` + a demo source + `scorecard sync`.
 
 from __future__ import annotations
 
-from scorecard.config import SourceConfig
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scorecard.options import SourceOptions
 from scorecard.sources.base import FetchContext, SourceResult, register
+
+if TYPE_CHECKING:
+    from scorecard.config import SourceConfig
+
+
+@dataclass(frozen=True)
+class DemoOptions(SourceOptions):
+    """Options of a `kind = "demo"` source: the built-in, generated org."""
+
+    seed: int | None = None
+    """Varies the generated org (the same seed gives the same org)."""
 
 
 @register("demo")
 class DemoSource:
     """Yields the demo org's events as of the sync's end time."""
 
+    kind = "demo"
+    Options = DemoOptions
+
     def __init__(self, cfg: SourceConfig, *, strict: bool = False) -> None:
         self.name = cfg.name
-        self.kind = cfg.kind
         self.seed = int(cfg.options.get("seed", 0) or 0)
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from scorecard import model
+from scorecard.options import SourceOptions, option
 from scorecard.sources.base import FatalSourceError, FetchContext, SourceResult, register
 
 if TYPE_CHECKING:
@@ -66,13 +67,25 @@ class _Parsed:
     bad: _BadRows
 
 
+@dataclass(frozen=True, kw_only=True)
+class FilesOptions(SourceOptions):
+    """Options of a `kind = "files"` source."""
+
+    path: Path = option(check="path", required=True, example='"exports/"')  # noqa: RUF009
+    """The directory holding the event files (relative to the config file's folder)."""
+    strict: bool = False
+    """A bad row stops the sync instead of being skipped and counted."""
+
+
 @register("files")
 class FilesSource:
     """Reads every event file in one directory, in full, on every sync."""
 
+    kind = "files"
+    Options = FilesOptions
+
     def __init__(self, cfg: SourceConfig, *, strict: bool = False) -> None:
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = bool(cfg.strict or strict)
         if cfg.path is None:
             raise FatalSourceError(f"source '{cfg.name}': kind 'files' needs a 'path'")

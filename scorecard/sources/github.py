@@ -27,7 +27,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from scorecard.sources.base import (
     DEFAULT_CANARY_ENVIRONMENTS,
@@ -50,6 +50,7 @@ from scorecard.sources.base import (
     parse_time,
     register,
 )
+from scorecard.sources.vcs import VcsOptions
 
 if TYPE_CHECKING:
     import re
@@ -128,16 +129,30 @@ GITHUB_HEADERS: Final = {
 }
 
 
+@dataclass(frozen=True)
+class GitHubOptions(VcsOptions):
+    """Options of a `kind = "github"` source (github.com or Enterprise Server:
+    `api_url = "https://github.acme.com/api/v3"`)."""
+
+    default_api_url: ClassVar[str | None] = "https://api.github.com"
+
+    deploy_workflows: tuple[str, ...] = ()
+    """Actions workflows (name or path globs) whose default-branch runs are production
+    deployments, for repos that deploy from Actions rather than the Deployments API."""
+
+
 @register("github")
 class GitHubSource:
     """GitHub (cloud or Enterprise Server) deployments, Actions runs and pull requests."""
+
+    kind = "github"
+    Options = GitHubOptions
 
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         self.repos = repos_of(config)
         self.production: tuple[str, ...] = (

@@ -21,8 +21,9 @@ bookmark and an unchanged project costs only 304s. The token is sent as
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import quote
 
 from scorecard.sources.base import (
@@ -54,6 +55,7 @@ from scorecard.sources.github import (
     lower_bound,
     repos_of,
 )
+from scorecard.sources.vcs import VcsOptions
 
 if TYPE_CHECKING:
     import re
@@ -90,16 +92,29 @@ def project_id(path: str) -> str:
     return quote(path, safe="")
 
 
+@dataclass(frozen=True)
+class GitLabOptions(VcsOptions):
+    """Options of a `kind = "gitlab"` source (gitlab.com or self-hosted:
+    `api_url = "https://gitlab.acme.com/api/v4"`)."""
+
+    default_api_url: ClassVar[str | None] = "https://gitlab.com/api/v4"
+
+    deploy_jobs: tuple[str, ...] = ()
+    """CI jobs (name globs) whose default-branch runs are production deployments."""
+
+
 @register("gitlab")
 class GitLabSource:
     """GitLab (cloud or self-hosted) deployments, pipelines and merge requests."""
+
+    kind = "gitlab"
+    Options = GitLabOptions
 
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         self.repos = repos_of(config)
         self.production: tuple[str, ...] = (

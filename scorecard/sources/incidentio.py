@@ -24,7 +24,8 @@ Incremental like the other incident sources. Auth is ``Bearer``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from scorecard.sources.base import (
     Collected,
@@ -42,6 +43,7 @@ from scorecard.sources.base import (
 )
 from scorecard.sources.incidents import (
     DeploymentLinker,
+    IncidentOptions,
     Vocabulary,
     incident_range,
     incident_result,
@@ -138,16 +140,32 @@ def _timestamp(item: dict[str, Any], word: str) -> datetime | None:
     return None
 
 
+@dataclass(frozen=True)
+class IncidentIoOptions(IncidentOptions):
+    """Options of a `kind = "incidentio"` source."""
+
+    default_api_url: ClassVar[str | None] = "https://api.incident.io"
+
+    team_field: str | None = None
+    """The custom field holding the owning team."""
+    service_field: str | None = None
+    """The custom field holding the service."""
+    deployment_field: str | None = None
+    """The custom field naming the deployment an incident was caused by."""
+
+
 @register("incidentio")
 class IncidentIoSource:
     """incident.io incidents with severity by rank and team/service from custom fields."""
+
+    kind = "incidentio"
+    Options = IncidentIoOptions
 
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         options = cfg.options
         self.team_field: str | None = options.get("team_field")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from scorecard.options import HttpOptions, option
 from scorecard.sources.base import Collected, FetchContext, parse_time
 
 if TYPE_CHECKING:
@@ -37,6 +38,19 @@ DEFAULT_PRIORITIES: Final[Mapping[str, str]] = {
     "P4": "sev4",
     "P5": "sev5",
 }
+
+
+@dataclass(frozen=True)
+class IncidentOptions(HttpOptions):
+    """Options every incident source (PagerDuty, incident.io, Opsgenie) takes."""
+
+    severity_map: Mapping[str, str] = option(default_factory=dict, check="severity_map")
+    """The vendor's severity or priority words -> `sev1`..`sev5`, over the built-in
+    table (e.g. `P1 = "sev1"`, `high = "sev2"`)."""
+    deployment_link_pattern: str | None = option(None, check="regex")
+    """A regex searched in the incident's title, description and fields for an explicit
+    deployment id: its group named `deployment`, else its first group, else the whole
+    match."""
 
 
 @dataclass

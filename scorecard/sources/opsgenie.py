@@ -29,8 +29,9 @@ Incremental like the other incident sources. Auth is ``GenieKey <key>``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 from scorecard.sources.base import (
     Collected,
@@ -48,6 +49,7 @@ from scorecard.sources.base import (
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
     DeploymentLinker,
+    IncidentOptions,
     Vocabulary,
     incident_range,
     incident_result,
@@ -71,16 +73,43 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+OPSGENIE_EU_URL: Final = "https://api.eu.opsgenie.com"
+"""The API of Opsgenie's EU instance (``region = "eu"``)."""
+
+
+@dataclass(frozen=True)
+class OpsgenieOptions(IncidentOptions):
+    """Options of a `kind = "opsgenie"` source."""
+
+    default_api_url: ClassVar[str | None] = "https://api.opsgenie.com"
+
+    region: Literal["us", "eu"] = "us"
+    """`"us"` (default) or `"eu"`; sets the default `api_url`."""
+    use_alerts: bool = False
+    """Count alerts instead of incidents."""
+    deployment_field: str | None = None
+    """The `extraProperties` key naming the deployment."""
+
+    @property
+    def base_url(self) -> str | None:
+        """``api_url``, else the region's public API."""
+        if self.api_url:
+            return self.api_url
+        return OPSGENIE_EU_URL if self.region == "eu" else self.default_api_url
+
+
 @register("opsgenie")
 class OpsgenieSource:
     """Opsgenie incidents (or alerts) with P1-P5 severity and owner-team mapping."""
+
+    kind = "opsgenie"
+    Options = OpsgenieOptions
 
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         options = cfg.options
         self.use_alerts = bool(options.get("use_alerts"))

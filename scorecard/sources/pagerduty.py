@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from scorecard.sources.base import (
     Collected,
@@ -46,6 +46,7 @@ from scorecard.sources.base import (
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
     DeploymentLinker,
+    IncidentOptions,
     Vocabulary,
     incident_range,
     incident_result,
@@ -77,16 +78,28 @@ class _Piece:
     end: datetime
 
 
+@dataclass(frozen=True)
+class PagerDutyOptions(IncidentOptions):
+    """Options of a `kind = "pagerduty"` source."""
+
+    default_api_url: ClassVar[str | None] = "https://api.pagerduty.com"
+
+    team_ids: tuple[str, ...] = ()
+    """Also read the incidents of these PagerDuty teams (ids)."""
+
+
 @register("pagerduty")
 class PagerDutySource:
     """PagerDuty incidents of the configured services (or teams, or the whole account)."""
+
+    kind = "pagerduty"
+    Options = PagerDutyOptions
 
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         teams = config.teams if config is not None else ()
         self.service_teams = team_lookup((t.name, t.pagerduty_services) for t in teams)

@@ -56,6 +56,7 @@ from scorecard.sources.base import (
     parse_time,
     register,
 )
+from scorecard.sources.monitoring import PrometheusOptions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -373,12 +374,14 @@ class _AlertRun:
 class PrometheusSource:
     """Argo Rollouts / Flagger rollout samples, alert incidents and team queries."""
 
+    kind = "prometheus"
+    Options = PrometheusOptions
+
     def __init__(
         self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
     ) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.kind = cfg.kind
         self.strict = strict
         self.matcher = TeamMatcher.from_config(config)
         options = cfg.options
