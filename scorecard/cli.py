@@ -1,9 +1,14 @@
 """The `scorecard` command line (SPEC §4): parse arguments, wire the core, exit.
 
 Thin on purpose: every command is a few calls into config, secrets, service,
-sync and export. Errors become one clear line and an exit code (0 ok, 1 runtime
-failure, 2 usage or config error); a traceback only with `--debug`. Progress
-goes to stderr so that stdout stays clean for pipes.
+sync and export, with the period to score resolved once into a
+:class:`~scorecard.request.ScoreRequest`. Errors become one clear line and an
+exit code (0 ok, 1 runtime failure, 2 usage or config error): every error
+scorecard raises on purpose is a :class:`~scorecard.errors.ScorecardError`
+carrying its code, mapped in :func:`exit_for`; a traceback only with `--debug`.
+Progress goes to stderr so that stdout stays clean for pipes. The global
+options (``--config``, ``--quiet``, ``--debug``, ``--readonly``, ``--offline``,
+``--as-of``) work before or after the command.
 """
 
 from __future__ import annotations
@@ -13,29 +18,45 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from scorecard import __version__
+from scorecard.errors import (
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    RuntimeFailure,
+    ScorecardError,
+    UsageError,
+)
+from scorecard.request import WINDOW_CHOICES, ScoreRequest, utcnow
+from scorecard.text import printable
 
 if TYPE_CHECKING:
-    from scorecard.config import Config
+    from scorecard.config import Config, SourceConfig
     from scorecard.service import Scorecard
+    from scorecard.sync import Progress, SyncSummary
 
-EXIT_OK = 0
-EXIT_RUNTIME = 1
-EXIT_USAGE = 2
-WINDOWS = (7, 30, 90)
+__all__ = [
+    "EXIT_OK",
+    "EXIT_RUNTIME",
+    "EXIT_USAGE",
+    "WINDOWS",
+    "RuntimeFailure",
+    "UsageError",
+    "build_parser",
+    "exit_for",
+    "main",
+]
+
+WINDOWS = WINDOW_CHOICES
+
+Handler = Callable[[argparse.Namespace], int]
 
 
-class UsageError(Exception):
-    """Bad arguments: exit 2 with the message."""
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are :class:`UsageError` (exit 2)."""
 
-
-class RuntimeFailure(Exception):
-    """The command ran but failed (e.g. every source failed): exit 1."""
-
-
-class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
@@ -43,48 +64,58 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------- parsing
 
 
+def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every command takes, before or after its name.
+
+    On the top-level parser they carry the defaults; on a command's parser they
+    are SUPPRESSed unless given, so `scorecard -q sync` keeps the ``-q``."""
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    add = parser.add_argument
+    add("--config", metavar="PATH", default=default(None), help="config file (default: README)")
+    add("--quiet", "-q", action="store_true", default=default(False), help="no progress")
+    add("--debug", action="store_true", default=default(False), help="tracebacks on errors")
+    add("--readonly", action="store_true", default=default(False), help="write nothing at all")
+    add("--offline", action="store_true", default=default(False), help="use the cache, no sync")
+    add("--as-of", metavar="DATE", type=as_of_date, default=default(None), help="score as of")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line grammar."""
-    common = _Parser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    common.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
-
-    parser = _Parser(
+    parser = Parser(
         prog="scorecard",
         description="Per-team engineering scorecards: where shipping pressure outpaces rigor.",
-        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"scorecard {__version__}")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")
-    parser.add_argument("--readonly", action="store_true", help="write nothing at all")
     parser.add_argument(
         "--write", action="store_true", help="override read_only = true from the config"
     )
-    parser.add_argument("--offline", action="store_true", help="use the cache, do not sync")
-    parser.add_argument("--as-of", metavar="DATE", type=_as_of, help="score as of this time")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    add_global_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    demo = sub.add_parser("demo", parents=[common], help="open the TUI on the built-in demo org")
-    # SUPPRESS: `scorecard --readonly demo` keeps the flag given before the command
-    demo.add_argument(
-        "--readonly", action="store_true", default=argparse.SUPPRESS, help="write nothing at all"
-    )
-    demo.add_argument(
-        "--as-of",
-        metavar="DATE",
-        type=_as_of,
-        default=argparse.SUPPRESS,
-        help="score as of this time",
-    )
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        found: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+        add_global_options(found, top=False)
+        return found
 
-    standup = sub.add_parser(
-        "standup", parents=[common], help="read-only rotating standup view (one team at a time)"
+    command("demo", "open the TUI on the built-in demo org")
+    add_standup(command("standup", "read-only rotating standup view (one team at a time)"))
+    add_sync(command("sync", "pull sources into the cache"))
+    add_export(command("export", "write a report (CSV/JSON/Markdown)"))
+    add_auth(command("auth", "tokens in the OS keyring"))
+    command("config", "validate the config (--offline: try no source)").add_argument(
+        "action", choices=("check",)
     )
-    source = standup.add_mutually_exclusive_group()
-    source.add_argument("--config", metavar="PATH")
-    source.add_argument("--demo", action="store_true", help="the built-in demo org")
+    add_init(command("init", "write a starter config"))
+    return parser
+
+
+def add_standup(standup: argparse.ArgumentParser) -> None:
+    standup.add_argument("--demo", action="store_true", help="the built-in demo org")
     standup.add_argument(
-        "--interval", metavar="S", type=_interval, default=15.0, help="seconds per team (15)"
+        "--interval", metavar="S", type=interval, default=15.0, help="seconds per team (15)"
     )
     standup.add_argument(
         "--team", metavar="NAME", action="append", default=[], help="only this team (repeatable)"
@@ -92,30 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     standup.add_argument(
         "--live", action="store_true", help="fetch the sources into memory (no cache needed)"
     )
-    standup.add_argument(
-        "--as-of",
-        metavar="DATE",
-        type=_as_of,
-        default=argparse.SUPPRESS,
-        help="score as of this time",
-    )
 
-    sync = sub.add_parser("sync", parents=[common], help="pull sources into the cache")
-    sync.add_argument("--config", metavar="PATH")
+
+def add_sync(sync: argparse.ArgumentParser) -> None:
     sync.add_argument("--source", metavar="NAME", help="sync only this source")
     sync.add_argument("--full", action="store_true", help="ignore bookmarks, re-fetch")
-    sync.add_argument("--as-of", metavar="DATE", type=_as_of, help="cover two windows before it")
     sync.add_argument("--strict", action="store_true", help="bad input rows are fatal")
 
-    export = sub.add_parser("export", parents=[common], help="write a report (CSV/JSON/Markdown)")
-    where = export.add_mutually_exclusive_group()
-    where.add_argument("--config", metavar="PATH")
-    where.add_argument("--demo", action="store_true", help="export the built-in demo org")
+
+def add_export(export: argparse.ArgumentParser) -> None:
+    export.add_argument("--demo", action="store_true", help="export the built-in demo org")
     export.add_argument("--format", choices=("csv", "json", "markdown"), default="csv")
     export.add_argument("--output", "-o", metavar="PATH", default="-", help="file, or - (stdout)")
-    export.add_argument("--window", metavar="DAYS", type=_window, help="window length in days")
-    export.add_argument("--as-of", metavar="DATE", type=_as_of, help="score as of this time")
-    export.add_argument("--offline", action="store_true", help="use the cache, do not sync")
+    export.add_argument("--window", metavar="DAYS", type=window, help="window length in days")
     export.add_argument(
         "--detail",
         choices=("summary", "weekly", "incidents", "deployments", "classes"),
@@ -123,24 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--strict", action="store_true", help="bad input rows are fatal")
 
-    auth = sub.add_parser("auth", parents=[common], help="tokens in the OS keyring")
+
+def add_auth(auth: argparse.ArgumentParser) -> None:
     auth.add_argument("action", choices=("set", "delete", "status"))
     auth.add_argument("source", metavar="SOURCE", nargs="?", help="source name from the config")
-    auth.add_argument("--config", metavar="PATH")
     auth.add_argument("--stdin", action="store_true", help="read the token from stdin")
 
-    config = sub.add_parser("config", parents=[common], help="validate the config")
-    config.add_argument("action", choices=("check",))
-    config.add_argument("--config", metavar="PATH")
-    config.add_argument("--offline", action="store_true", help="validate only, try no source")
 
-    init = sub.add_parser("init", parents=[common], help="write a starter config")
+def add_init(init: argparse.ArgumentParser) -> None:
     init.add_argument("path", metavar="PATH", nargs="?", help="default: the XDG config location")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
-    return parser
 
 
-def _as_of(text: str) -> datetime:
+def as_of_date(text: str) -> datetime:
     """A date or ISO 8601 time; naive means UTC."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -151,7 +166,8 @@ def _as_of(text: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _interval(text: str) -> float:
+def interval(text: str) -> float:
+    """Seconds per standup card, 1..3600."""
     try:
         seconds = float(text)
     except ValueError:
@@ -161,7 +177,8 @@ def _interval(text: str) -> float:
     return seconds
 
 
-def _window(text: str) -> int:
+def window(text: str) -> int:
+    """A window length in days, 1..3650."""
     try:
         days = int(text)
     except ValueError:
@@ -180,38 +197,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args_list
     try:
         args = build_parser().parse_args(args_list)
-        return _dispatch(args)
+        return dispatch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the one place errors become exit codes
         if debug:
             raise
-        code, message = _classify(exc)
-        from scorecard.sync import printable
-
+        code, message = exit_for(exc)
         print(f"scorecard: {printable(message)}", file=sys.stderr)
         return code
 
 
-def _classify(exc: BaseException) -> tuple[int, str]:
-    from scorecard.config import ConfigError
-
-    if isinstance(exc, (UsageError, ConfigError)):
-        return EXIT_USAGE, str(exc)
-    if isinstance(exc, RuntimeFailure):
-        return EXIT_RUNTIME, str(exc)
-    from scorecard.secrets import SecretsError
-
-    if isinstance(exc, SecretsError):
-        return EXIT_RUNTIME, str(exc)
+def exit_for(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the one-line message for an error that ended a command."""
+    if isinstance(exc, ScorecardError):
+        return exc.exit_code, str(exc)
     if isinstance(exc, OSError):
         return EXIT_RUNTIME, f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc)
     return EXIT_RUNTIME, f"{type(exc).__name__}: {exc} (run with --debug for details)"
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names (the TUI when none)."""
+    handlers: dict[str | None, Handler] = {
         None: cmd_tui,
         "demo": cmd_demo,
         "standup": cmd_standup,
@@ -221,12 +230,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         "config": cmd_config,
         "init": cmd_init,
     }
-    if getattr(args, "readonly", False) and _writes(args):
+    if args.readonly and writes(args):
         raise UsageError(f"--readonly: `scorecard {args.command}` would write; nothing was done")
+    if vars(args).get("demo") and args.config is not None:
+        raise UsageError("argument --demo: not allowed with argument --config")
     return handlers[args.command](args)
 
 
-def _writes(args: argparse.Namespace) -> bool:
+def writes(args: argparse.Namespace) -> bool:
     """Whether the command writes (cache, keyring, config or a report file)."""
     if args.command in ("sync", "init"):
         return True
@@ -237,42 +248,59 @@ def _writes(args: argparse.Namespace) -> bool:
     return False
 
 
-def _load(args: argparse.Namespace) -> Config:
+def load(args: argparse.Namespace) -> Config:
+    """The config ``--config`` (or the default location) names; its warnings to stderr."""
     from scorecard.config import find_config_path, load_config
 
-    config = load_config(find_config_path(getattr(args, "config", None)))
+    config = load_config(find_config_path(args.config))
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return config
 
 
-def _progress(args: argparse.Namespace) -> Callable[[str, str], None] | None:
+def score_request(
+    args: argparse.Namespace, config: Config, *, window_days: int | None = None
+) -> ScoreRequest:
+    """The period the command scores, resolved once from its options and the config."""
+    from scorecard.service import score_request as resolve
+
+    return resolve(config, as_of=args.as_of, window_days=window_days, offline=args.offline)
+
+
+def progress_printer(args: argparse.Namespace) -> Progress | None:
+    """Progress lines on stderr, unless ``--quiet``."""
     if args.quiet:
         return None
     return lambda source, text: print(f"  {source}: {text}", file=sys.stderr, flush=True)
 
 
+def say(args: argparse.Namespace, text: str) -> None:
+    """A line on stderr, unless ``--quiet``."""
+    if not args.quiet:
+        print(text, file=sys.stderr)
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     """`scorecard`: the interactive TUI on the configured org."""
-    config = _load(args)
+    config = load(args)
     read_only = args.readonly or (config.read_only and not args.write)
-    return _run_tui(config=config, demo=False, read_only=read_only, args=args)
+    return run_tui(args, config=config, read_only=read_only)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """`scorecard demo`: the TUI on the built-in demo org (no config, no network)."""
-    return _run_tui(config=None, demo=True, read_only=args.readonly, args=args)
+    return run_tui(args, config=None, read_only=args.readonly)
 
 
-def _run_tui(*, config: Config | None, demo: bool, read_only: bool, args: Any) -> int:
+def run_tui(args: argparse.Namespace, *, config: Config | None, read_only: bool) -> int:
     from scorecard.tui.app import TuiOptions, run
 
     options = TuiOptions(
         config=config,
-        demo=demo,
+        demo=config is None,
         read_only=read_only,
-        offline=bool(getattr(args, "offline", False)),
-        as_of=getattr(args, "as_of", None),
+        offline=args.offline,
+        as_of=args.as_of,
         window_days=None,
         store_root=None,
     )
@@ -283,34 +311,35 @@ def cmd_standup(args: argparse.Namespace) -> int:
     """`scorecard standup`: the read-only rotating standup view (never writes)."""
     from scorecard.tui.standup import StandupOptions, resolve_teams, run_standup
 
-    as_of = getattr(args, "as_of", None)
     options = StandupOptions(interval=args.interval, live=args.live)
     if args.demo:
-        from scorecard import service
         from scorecard.demo import demo_config
 
-        known = [t.name for t in demo_config().teams]
-
-        def loader() -> Scorecard:
-            return service.demo_scorecard(as_of)
-
+        config = demo_config()
+        loader = demo_loader(score_request(args, config))
     else:
-        config = _load(args)
-        known = [t.name for t in config.teams]
-        loader = _standup_loader(config, live=args.live, as_of=as_of)
+        config = load(args)
+        loader = standup_loader(config, score_request(args, config), live=args.live)
     try:
-        options.teams = resolve_teams(args.team, known)
+        options.teams = resolve_teams(args.team, [t.name for t in config.teams])
     except ValueError as exc:
         raise UsageError(f"--team: {exc}") from None
     return int(run_standup(loader, options))
 
 
-def _standup_loader(config: Config, *, live: bool, as_of: datetime | None) -> Callable[[], Any]:
+def demo_loader(request: ScoreRequest) -> Callable[[], Scorecard]:
+    """The demo org, scored again (at the time of each call) whenever standup asks."""
+    from scorecard import service
+
+    return lambda: service.demo_scorecard(request=request.at(utcnow()))
+
+
+def standup_loader(config: Config, request: ScoreRequest, *, live: bool) -> Callable[[], Scorecard]:
     """Where standup's scorecard comes from: the cache (read-only) or a live fetch."""
     from scorecard import service
 
     if live:
-        return lambda: service.live_scorecard(config, as_of=as_of)
+        return lambda: service.live_scorecard(config, request.at(utcnow()))
     from scorecard.store import Store
 
     store = Store(read_only=True)
@@ -319,38 +348,34 @@ def _standup_loader(config: Config, *, live: bool, as_of: datetime | None) -> Ca
             f"no cached data yet in {store.root}: run `scorecard sync` first, "
             "or use `scorecard standup --live`"
         )
-    return lambda: service.cached_scorecard(config, store, as_of=as_of)
+    return lambda: service.cached_scorecard(config, store, request=request.at(utcnow()))
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """`scorecard sync`: pull every (or one) source into the cache."""
     from scorecard import sync
-    from scorecard.service import utcnow
     from scorecard.store import Store
 
-    config = _load(args)
+    config = load(args)
     if args.source:
         config.source(args.source)
     if config.read_only:
         raise UsageError("the config says read_only = true: sync would write the cache")
     store = Store()
-    if not args.quiet:
-        print(f"syncing into {store.root}", file=sys.stderr)
+    say(args, f"syncing into {store.root}")
     summary = sync.sync_blocking(
         config,
         store,
+        score_request(args, config),
         only=args.source,
         full=args.full,
-        as_of=args.as_of,
-        now=utcnow(),
-        progress=_progress(args),
+        progress=progress_printer(args),
         strict=args.strict,
     )
-    if not args.quiet:
-        print(summary.table(), file=sys.stderr)
+    say(args, summary.table())
     if summary.all_failed:
         raise RuntimeFailure(
-            f"every source failed ({_failures(summary)}); the cache keeps its last good data"
+            f"every source failed ({failures(summary)}); the cache keeps its last good data"
         )
     return EXIT_OK
 
@@ -359,7 +384,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """`scorecard export`: sync (unless --offline), score, write the report."""
     from scorecard import export
 
-    card = _export_scorecard(args)
+    card = export_scorecard(args)
     extras = None
     if args.format == "json" and not card.demo:
         from scorecard.service import extras as team_extras
@@ -367,72 +392,64 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         extras = team_extras(Store(read_only=True), card.config) or None
     text = export.render(card.report, args.format, args.detail, extras=extras)
-    _write_output(args.output, text, sys.stdout)
-    if args.output != "-" and not args.quiet:
-        print(f"wrote {args.output}", file=sys.stderr)
+    write_output(args.output, text, sys.stdout)
+    if args.output != "-":
+        say(args, f"wrote {args.output}")
     return EXIT_OK
 
 
-def _export_scorecard(args: argparse.Namespace) -> Scorecard:
+def export_scorecard(args: argparse.Namespace) -> Scorecard:
+    """The scorecard to export: the demo, the cache, or a sync then the cache."""
     from scorecard import service
-
-    if args.demo:
-        return service.demo_scorecard(args.as_of, window_days=args.window)
-    config = _load(args)
     from scorecard.store import Store
 
-    if args.offline or config.read_only or getattr(args, "readonly", False):
-        store = Store(read_only=True)
-        card = service.cached_scorecard(config, store, as_of=args.as_of, window_days=args.window)
+    if args.demo:
+        from scorecard.demo import demo_config
+
+        request = score_request(args, demo_config(), window_days=args.window)
+        return service.demo_scorecard(request=request)
+    config = load(args)
+    request = score_request(args, config, window_days=args.window)
+    if args.offline or config.read_only or args.readonly:
+        card = service.cached_scorecard(config, Store(read_only=True), request=request)
         for notice in card.notices:
             print(f"note: {notice}", file=sys.stderr)
         return card
     summary, card = service.sync_and_score(
-        config,
-        Store(),
-        as_of=args.as_of,
-        window_days=args.window,
-        progress=_progress(args),
-        strict=args.strict,
+        config, Store(), request, progress=progress_printer(args), strict=args.strict
     )
-    if not args.quiet:
-        print(summary.table(), file=sys.stderr)
+    say(args, summary.table())
     if summary.all_failed:
         raise RuntimeFailure(
-            f"every source failed ({_failures(summary)}); "
+            f"every source failed ({failures(summary)}); "
             "run `scorecard export --offline` to export the cached data"
         )
     return card
 
 
-def _failures(summary: Any) -> str:
+def failures(summary: SyncSummary) -> str:
     """``gh: 503 Service Unavailable; local: no such folder`` for an error line."""
-    from scorecard.sync import printable
-
-    return "; ".join(f"{o.name}: {printable(o.error or 'failed')}" for o in summary.failed)
+    return "; ".join(f"{o.name}: {printable(o.last_error or 'failed')}" for o in summary.failed)
 
 
-def _write_output(target: str, text: str, stdout: TextIO) -> None:
+def write_output(target: str, text: str, stdout: TextIO) -> None:
+    """``text`` to stdout (``-``) or, atomically, to the file ``target``."""
     if target == "-":
         stdout.write(text)
         stdout.flush()
         return
-    from scorecard.export import write_text
+    from scorecard.fs import atomic_write_text
 
-    write_text(Path(target), text)
+    atomic_write_text(Path(target), text)
 
 
 def cmd_auth(args: argparse.Namespace) -> int:
     """`scorecard auth set|delete|status SOURCE`: tokens in the OS keyring."""
     from scorecard import secrets
 
-    config = _load(args)
+    config = load(args)
     if args.action == "status":
-        sources = [config.source(args.source)] if args.source else list(config.sources)
-        width = max([len("source"), *(len(s.name) for s in sources)])
-        print(f"{'source':<{width}}  {'kind':<12}  token")
-        for source in sources:
-            print(f"{source.name:<{width}}  {source.kind:<12}  {secrets.token_origin(source)}")
+        print_token_origins([config.source(args.source)] if args.source else config.sources)
         return EXIT_OK
     if not args.source:
         raise UsageError(f"scorecard auth {args.action}: name the SOURCE")
@@ -443,7 +460,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
         removed = secrets.delete_token(source.name)
         print(f"{source.name}: token {'deleted' if removed else 'was not in the keyring'}")
         return EXIT_OK
-    token = _read_token(source.name, from_stdin=args.stdin)
+    token = read_token(source.name, from_stdin=args.stdin)
     if not token:
         raise UsageError("no token given; nothing stored")
     secrets.set_token(source.name, token)
@@ -451,7 +468,18 @@ def cmd_auth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_token(name: str, *, from_stdin: bool) -> str:
+def print_token_origins(sources: Sequence[SourceConfig]) -> None:
+    """A table: each source, its kind and where its token comes from (never the token)."""
+    from scorecard.secrets import token_origin
+
+    width = max([len("source"), *(len(s.name) for s in sources)])
+    print(f"{'source':<{width}}  {'kind':<12}  token")
+    for source in sources:
+        print(f"{source.name:<{width}}  {source.kind:<12}  {token_origin(source)}")
+
+
+def read_token(name: str, *, from_stdin: bool) -> str:
+    """The token from stdin (``--stdin`` or a pipe) or a hidden prompt."""
     if from_stdin or not sys.stdin.isatty():
         return sys.stdin.readline().strip()
     import getpass
@@ -461,11 +489,13 @@ def _read_token(name: str, *, from_stdin: bool) -> str:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """`scorecard config check`: validate, then try each source (a table of results)."""
-    config = _load(args)
+    import asyncio
+
+    config = load(args)
     print(f"{config.path}: valid ({len(config.teams)} teams, {len(config.sources)} sources)")
     if args.offline:
         return EXIT_OK
-    rows = _check_sources(config)
+    rows = asyncio.run(check_sources(config))
     width = max([len("source"), *(len(r[0]) for r in rows)])
     print(f"{'source':<{width}}  {'kind':<12}  {'result':<6}  detail")
     for name, kind, ok, detail in rows:
@@ -473,43 +503,49 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r[2] for r in rows) else EXIT_RUNTIME
 
 
-def _check_sources(config: Config) -> list[tuple[str, str, bool, str]]:
-    """Try each source once, in memory (nothing is written)."""
+CheckRow = tuple[str, str, bool, str]
+
+
+async def check_sources(config: Config) -> list[CheckRow]:
+    """Try each source once, side by side, in memory (nothing is written)."""
     import asyncio
 
-    from scorecard.secrets import redact
-    from scorecard.service import utcnow
-    from scorecard.sources.base import FetchContext, build_source
-
     now = utcnow()
-
-    async def one(cfg: Any) -> tuple[str, str, bool, str]:
-        try:
-            source = build_source(cfg, config=config)
-            probe = getattr(source, "probe", None)
-            if probe is not None:
-                detail = await asyncio.wait_for(probe(), timeout=max(cfg.timeout_s * 2, 10))
-                return cfg.name, cfg.kind, True, detail
-            # No light probe: fetch the last day, in memory only.
-            since = now - timedelta(days=1)
-            result = await asyncio.wait_for(
-                source.fetch(FetchContext(since=since, until=now, full=True)),
-                timeout=max(cfg.timeout_s * 2, 10),
-            )
-        except Exception as exc:  # reported per source, in the table
-            return cfg.name, cfg.kind, False, redact(str(exc), [resolve_token_quietly(cfg)])
-        detail = f"{result.items} events in the last day"
-        if result.skipped:
-            detail += f", {result.skipped} bad rows skipped"
-        return cfg.name, cfg.kind, True, detail
-
-    async def every() -> list[tuple[str, str, bool, str]]:
-        return list(await asyncio.gather(*(one(cfg) for cfg in config.sources)))
-
-    return asyncio.run(every())
+    return list(await asyncio.gather(*(check_source(cfg, config, now) for cfg in config.sources)))
 
 
-def resolve_token_quietly(cfg: Any) -> str | None:
+async def check_source(cfg: SourceConfig, config: Config, now: datetime) -> CheckRow:
+    """One source's row: its light probe, or else a fetch of the last day."""
+    import asyncio
+
+    from scorecard.sources import FetchContext, build_source
+    from scorecard.text import redact
+
+    timeout = max(probe_timeout_s(cfg) * 2, 10)
+    try:
+        source = build_source(cfg, config=config)
+        probe = getattr(source, "probe", None)
+        if probe is not None:
+            detail = await asyncio.wait_for(probe(), timeout=timeout)
+            return cfg.name, cfg.kind, True, detail
+        ctx = FetchContext(since=now - timedelta(days=1), until=now, full=True)
+        result = await asyncio.wait_for(source.fetch(ctx), timeout=timeout)
+    except Exception as exc:  # reported per source, in the table
+        return cfg.name, cfg.kind, False, redact(str(exc), [resolve_token_quietly(cfg)])
+    detail = f"{result.items} events in the last day"
+    if result.skipped:
+        detail += f", {result.skipped} bad rows skipped"
+    return cfg.name, cfg.kind, True, detail
+
+
+def probe_timeout_s(cfg: SourceConfig) -> float:
+    """The source's request timeout (30 s for sources that make no requests)."""
+    from scorecard.options import HttpOptions
+
+    return cfg.options.timeout_s if isinstance(cfg.options, HttpOptions) else 30.0
+
+
+def resolve_token_quietly(cfg: SourceConfig) -> str | None:
     """The source's token for redaction, or None when it cannot be had."""
     from scorecard.secrets import SecretsError, resolve_token
 

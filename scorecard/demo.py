@@ -5,18 +5,30 @@ can see what the product is for in one command, with no tokens and no config.
 The data is seeded and generated relative to ``as_of``, so the same ``as_of``
 always gives the same numbers (tests and screenshots rely on that).
 
-The stories: Payments is clearly outpacing (deploys up sharply while canary
-share and coverage fall), Search is steady and elite, Ledger is slow but
-rigorous, Checkout is unstable (incident spike, slow recovery), Ranker ships
-prompt and model changes fast with few canaries, and Mobile's source is stale.
+The teams' stories are in :mod:`scorecard.demo_stories`; this module turns
+them into events, a config and the sources' sync statuses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from scorecard.demo_stories import (
+    AI_TITLES,
+    HISTORY_DAYS,
+    INCIDENT_TITLES,
+    ORG,
+    SEED,
+    STORIES,
+    TITLES,
+    Curve,
+    TeamStory,
+)
+from scorecard.request import utcnow
+from scorecard.status import RequestStats, SourceStatus
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,231 +36,7 @@ if TYPE_CHECKING:
 
     from scorecard.config import Config
 
-HISTORY_DAYS: Final = 180
-ORG: Final = "Acme (demo)"
-SEED: Final = 20261126
-
-# A phase value: (value 180 days ago, value 30 days ago, value at as_of).
-Curve = tuple[float, float, float]
-
-
-@dataclass(frozen=True)
-class TeamStory:
-    """The knobs that give one demo team its shape over 180 days."""
-
-    name: str
-    repos: tuple[str, ...]
-    services: tuple[str, ...]
-    deploys_per_day: Curve
-    canary: Curve
-    coverage: Curve
-    ci_success: Curve
-    failure_rate: float = 0.03
-    incident_rate: Curve = (0.02, 0.02, 0.02)
-    recovery_hours: float = 2.0
-    lead_hours: float = 20.0
-    weekend: float = 0.1
-    strategy_other: str = "rolling"
-    unknown_share: float = 0.0
-    labels: tuple[str, ...] = ()
-    paths: tuple[str, ...] = ()
-    eval_share: float = 0.0
-    # AI stories: the share of deploys that ship model/prompt changes, their
-    # canary curve (the rest follow ``canary``), and the code path of the rest.
-    ai_share: float = 0.0
-    ai_canary: Curve = (0.0, 0.0, 0.0)
-    code_paths: tuple[str, ...] = ()
-    source: str = "github"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-STORIES: Final[tuple[TeamStory, ...]] = (
-    TeamStory(
-        "Payments",
-        ("acme/payments-api", "acme/payments-worker"),
-        ("payments-api", "payments-worker"),
-        deploys_per_day=(1.2, 1.6, 4.5),
-        canary=(0.75, 0.7, 0.15),
-        coverage=(79.0, 77.0, 66.0),
-        ci_success=(0.95, 0.94, 0.86),
-        failure_rate=0.05,
-        incident_rate=(0.02, 0.03, 0.06),
-        recovery_hours=3.0,
-        lead_hours=30.0,
-    ),
-    TeamStory(
-        "Search",
-        ("acme/search", "acme/indexer"),
-        ("search-api", "indexer"),
-        deploys_per_day=(6.0, 6.0, 6.5),
-        canary=(0.92, 0.93, 0.93),
-        coverage=(86.0, 86.5, 87.0),
-        ci_success=(0.97, 0.97, 0.975),
-        failure_rate=0.01,
-        incident_rate=(0.004, 0.004, 0.004),
-        recovery_hours=0.6,
-        lead_hours=5.0,
-        weekend=0.2,
-        strategy_other="canary",
-        unknown_share=0.2,
-    ),
-    TeamStory(
-        "Ledger",
-        ("acme/ledger",),
-        ("ledger",),
-        deploys_per_day=(0.11, 0.11, 0.11),
-        canary=(1.0, 1.0, 1.0),
-        coverage=(91.0, 91.5, 92.0),
-        ci_success=(0.98, 0.985, 0.985),
-        failure_rate=0.0,
-        incident_rate=(0.0, 0.0, 0.0),
-        recovery_hours=1.5,
-        lead_hours=240.0,
-        weekend=0.0,
-        strategy_other="blue_green",
-    ),
-    TeamStory(
-        "Checkout",
-        ("acme/checkout-web", "acme/cart"),
-        ("checkout-web", "cart"),
-        deploys_per_day=(1.5, 1.5, 1.7),
-        canary=(0.45, 0.45, 0.4),
-        coverage=(68.0, 67.5, 67.0),
-        ci_success=(0.9, 0.88, 0.87),
-        failure_rate=0.08,
-        incident_rate=(0.03, 0.04, 0.35),
-        recovery_hours=200.0,
-        lead_hours=48.0,
-    ),
-    TeamStory(
-        "Ranker",
-        ("acme/ranker", "acme/prompts"),
-        ("ranker",),
-        deploys_per_day=(1.0, 2.0, 3.5),
-        canary=(0.7, 0.6, 0.1),
-        coverage=(62.0, 60.0, 55.5),
-        ci_success=(0.92, 0.91, 0.9),
-        failure_rate=0.02,
-        incident_rate=(0.03, 0.05, 0.12),
-        recovery_hours=6.0,
-        lead_hours=8.0,
-        strategy_other="direct",
-        labels=("prompt", "model"),
-        paths=("prompts/ranker.yaml", "models/ranker/config.json"),
-        eval_share=0.35,
-        ai_share=0.55,
-        ai_canary=(0.15, 0.1, 0.03),
-        code_paths=("src/ranker/score.py",),
-    ),
-    TeamStory(
-        "Mobile API",
-        ("mobile/api",),
-        ("mobile-api",),
-        deploys_per_day=(0.8, 0.8, 0.7),
-        canary=(0.55, 0.55, 0.5),
-        coverage=(72.0, 72.0, 71.5),
-        ci_success=(0.93, 0.93, 0.92),
-        failure_rate=0.03,
-        incident_rate=(0.02, 0.02, 0.02),
-        recovery_hours=4.0,
-        lead_hours=40.0,
-        source="gitlab",
-    ),
-    TeamStory(
-        "Identity",
-        ("acme/identity",),
-        ("identity",),
-        deploys_per_day=(0.9, 1.0, 1.0),
-        canary=(0.6, 0.62, 0.64),
-        coverage=(76.0, 76.5, 77.0),
-        ci_success=(0.94, 0.94, 0.95),
-        failure_rate=0.03,
-        incident_rate=(0.02, 0.02, 0.02),
-        recovery_hours=2.5,
-        lead_hours=36.0,
-    ),
-    TeamStory(
-        "Notifications",
-        ("acme/notify",),
-        ("notify",),
-        deploys_per_day=(0.7, 0.7, 0.75),
-        canary=(0.5, 0.5, 0.5),
-        coverage=(74.0, 74.0, 73.5),
-        ci_success=(0.96, 0.96, 0.8),
-        failure_rate=0.04,
-        incident_rate=(0.02, 0.02, 0.025),
-        recovery_hours=3.0,
-        lead_hours=26.0,
-    ),
-    TeamStory(
-        "Platform",
-        ("acme/platform", "acme/gateway"),
-        ("gateway", "platform-api"),
-        deploys_per_day=(2.5, 2.6, 2.8),
-        canary=(0.85, 0.86, 0.88),
-        coverage=(82.0, 82.0, 82.5),
-        ci_success=(0.96, 0.96, 0.96),
-        failure_rate=0.02,
-        incident_rate=(0.01, 0.01, 0.01),
-        recovery_hours=1.2,
-        lead_hours=14.0,
-        strategy_other="blue_green",
-        unknown_share=0.6,
-    ),
-    TeamStory(
-        "Data Pipeline",
-        ("acme/pipeline",),
-        ("pipeline",),
-        deploys_per_day=(0.6, 0.6, 0.6),
-        canary=(0.1, 0.1, 0.1),
-        coverage=(64.0, 64.0, 64.5),
-        ci_success=(0.89, 0.89, 0.9),
-        failure_rate=0.05,
-        incident_rate=(0.03, 0.03, 0.03),
-        recovery_hours=8.0,
-        lead_hours=60.0,
-        strategy_other="rolling",
-    ),
-)
-
-TITLES: Final = (
-    "Fix retry budget on {svc}",
-    "Add metrics for {svc} latency",
-    "Bump dependencies",
-    "Refactor {svc} handlers",
-    "Tune connection pool",
-    "Feature flag for new flow",
-    "Update {svc} schema",
-    "Remove dead code",
-)
-AI_TITLES: Final = (
-    "Prompt: tighten ranking instructions",
-    "Model: switch ranker to v{n}",
-    "Prompt: add safety preamble",
-    "Eval thresholds for ranker",
-)
-INCIDENT_TITLES: Final = (
-    "{svc}: elevated 5xx after deploy",
-    "{svc}: p99 latency above SLO",
-    "{svc}: error budget burn",
-    "{svc}: queue backlog growing",
-)
-
-
-@dataclass(frozen=True)
-class DemoSourceStatus:
-    """Sync status of a demo source, shaped like the store's SourceStatus."""
-
-    name: str
-    kind: str
-    last_attempt_at: datetime
-    last_success_at: datetime | None
-    last_error: str | None
-    items: int
-    skipped: int = 0
-    rate_limit_remaining: int | None = None
-    complete: bool = True
-    problems: tuple[str, ...] = ()
+__all__ = ["HISTORY_DAYS", "ORG", "SEED", "DemoOrg", "demo_config", "demo_org", "generate"]
 
 
 @dataclass(frozen=True)
@@ -258,7 +46,7 @@ class DemoOrg:
     as_of: datetime
     frames: dict[str, pd.DataFrame]
     config: Config
-    statuses: dict[str, DemoSourceStatus]
+    statuses: dict[str, SourceStatus]
     teams_by_source: dict[str, set[str]]
 
 
@@ -334,18 +122,7 @@ def _team_events(
     service = rng.choice(story.services, n)
     repo = np.array([story.repos[story.services.index(s) % len(story.repos)] for s in service])
     failed = _quota(rng, np.full(n, story.failure_rate))
-    status = np.where(failed, "failure", "success")
-    canary_p = _curve(story.canary, deploy_day)
-    ai_deploy = np.zeros(n, dtype=bool)
-    if story.ai_share:
-        ai_deploy = _quota(rng, np.full(n, story.ai_share))
-        canary_p = np.where(ai_deploy, _curve(story.ai_canary, deploy_day), canary_p)
-    canary = _quota(rng, canary_p)
-    other = "direct" if story.strategy_other in ("canary", "blue_green") else story.strategy_other
-    safe_kind = "blue_green" if story.strategy_other == "blue_green" else "canary"
-    strategy = np.where(canary, safe_kind, other).astype(object)
-    unknown = canary & (rng.random(n) < story.unknown_share)
-    strategy[unknown] = "unknown"
+    ai_deploy, strategy = _strategies(story, rng, deploy_day)
     slug = story.name.lower().replace(" ", "-")
     ids = np.array([f"{slug}-d{i:05d}" for i in range(n)], dtype=object)
     shas = np.array([f"{(seed * 7919 + i * 104729) % (16**12):012x}" for i in range(n)])
@@ -354,24 +131,18 @@ def _team_events(
     in_future = finished >= as_of
     keep = ~np.asarray(in_future)
     dep = {
-        "id": ids[keep],
-        "source": story.source,
-        "team": story.name,
-        "service": service[keep],
-        "repo": repo[keep],
-        "environment": "production",
-        "status": status[keep],
-        "strategy": strategy[keep],
-        "started_at": started[keep],
-        "finished_at": finished[keep],
-        "commit_sha": shas[keep],
-        "is_rollback": rollback[keep],
-        "url": [
-            f"https://github.example/{r}/deployments/{i}" for r, i in zip(repo[keep], ids[keep])
-        ],
+        "id": ids,
+        "service": service,
+        "repo": repo,
+        "status": np.where(failed, "failure", "success"),
+        "strategy": strategy,
+        "started_at": started,
+        "finished_at": finished,
+        "commit_sha": shas,
+        "is_rollback": rollback,
     }
     ok = keep & ~failed
-    out: dict[str, dict[str, Any]] = {"deployments": dep}
+    out: dict[str, dict[str, Any]] = {"deployments": _deployments(story, dep, keep)}
     out["changes"] = _changes(
         story, rng, ids[ok], repo[ok], service[ok], started[ok], ai_deploy[ok]
     )
@@ -384,6 +155,51 @@ def _team_events(
     out["coverage"] = _coverage(story, rng, start, as_of)
     out["rollouts"] = _rollouts(story, start, as_of)
     return out
+
+
+def _strategies(
+    story: TeamStory, rng: np.random.Generator, deploy_day: np.ndarray[Any, Any]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Per deploy: whether it ships model/prompt work, and its rollout strategy."""
+    import numpy as np
+
+    n = len(deploy_day)
+    canary_p = _curve(story.canary, deploy_day)
+    ai_deploy = np.zeros(n, dtype=bool)
+    if story.ai_share:
+        ai_deploy = _quota(rng, np.full(n, story.ai_share))
+        canary_p = np.where(ai_deploy, _curve(story.ai_canary, deploy_day), canary_p)
+    canary = _quota(rng, canary_p)
+    other = "direct" if story.strategy_other in ("canary", "blue_green") else story.strategy_other
+    safe_kind = "blue_green" if story.strategy_other == "blue_green" else "canary"
+    strategy = np.where(canary, safe_kind, other).astype(object)
+    unknown = canary & (rng.random(n) < story.unknown_share)
+    strategy[unknown] = "unknown"
+    return ai_deploy, strategy
+
+
+def _deployments(
+    story: TeamStory, columns: dict[str, Any], keep: np.ndarray[Any, Any]
+) -> dict[str, Any]:
+    """The deployments table: ``columns`` for the deploys kept, in the model's order."""
+    kept = {name: values[keep] for name, values in columns.items()}
+    return {
+        "id": kept["id"],
+        "source": story.source,
+        "team": story.name,
+        "service": kept["service"],
+        "repo": kept["repo"],
+        "environment": "production",
+        "status": kept["status"],
+        "strategy": kept["strategy"],
+        "started_at": kept["started_at"],
+        "finished_at": kept["finished_at"],
+        "commit_sha": kept["commit_sha"],
+        "is_rollback": kept["is_rollback"],
+        "url": [
+            f"https://github.example/{r}/deployments/{i}" for r, i in zip(kept["repo"], kept["id"])
+        ],
+    }
 
 
 def _changes(
@@ -578,10 +394,12 @@ def _rollouts(story: TeamStory, start: pd.Timestamp, as_of: pd.Timestamp) -> dic
 def demo_config() -> Config:
     """The demo org as a config: one team per story, the change class `ai`."""
     from scorecard.config import ChangeClassConfig, Config, SourceConfig, TeamConfig
+    from scorecard.sources.registry import options_class
 
     teams = tuple(TeamConfig(name=s.name, repos=s.repos, services=s.services) for s in STORIES)
+    options = options_class("demo")(refresh_minutes=60.0)
     sources = tuple(
-        SourceConfig(name=name, kind="demo", refresh_minutes=60.0)
+        SourceConfig(name=name, kind="demo", options=options)
         for name in ("github", "gitlab", "pagerduty", "codecov", "prometheus")
     )
     ai = ChangeClassConfig(
@@ -595,7 +413,7 @@ def demo_config() -> Config:
     return Config(path=None, org=ORG, teams=teams, sources=sources, change_classes=(ai,))
 
 
-def statuses(as_of: datetime, frames: dict[str, pd.DataFrame]) -> dict[str, DemoSourceStatus]:
+def statuses(as_of: datetime, frames: dict[str, pd.DataFrame]) -> dict[str, SourceStatus]:
     """Every demo source synced ten minutes ago, except GitLab, which failed 3 days ago."""
     counts: dict[str, int] = {}
     for frame in frames.values():
@@ -603,14 +421,13 @@ def statuses(as_of: datetime, frames: dict[str, pd.DataFrame]) -> dict[str, Demo
             counts[str(name)] = counts.get(str(name), 0) + int(count)
     recent = as_of - timedelta(minutes=10)
     out = {
-        name: DemoSourceStatus(
+        name: SourceStatus(
             name=name,
             kind=kind,
             last_attempt_at=recent,
             last_success_at=recent,
-            last_error=None,
             items=counts.get(name, 0),
-            rate_limit_remaining=remaining,
+            stats=RequestStats(rate_limit_remaining=remaining),
         )
         for name, kind, remaining in (
             ("github", "github", 4_612),
@@ -619,7 +436,7 @@ def statuses(as_of: datetime, frames: dict[str, pd.DataFrame]) -> dict[str, Demo
             ("prometheus", "prometheus", None),
         )
     }
-    out["gitlab"] = DemoSourceStatus(
+    out["gitlab"] = SourceStatus(
         name="gitlab",
         kind="gitlab",
         last_attempt_at=as_of - timedelta(hours=2),
@@ -634,7 +451,7 @@ def demo_org(
     as_of: datetime | None = None, *, now: Callable[[], datetime] | None = None
 ) -> DemoOrg:
     """The whole demo org at ``as_of`` (default: now, to the minute)."""
-    moment = as_of or (now or _utcnow)()
+    moment = as_of or (now or utcnow)()
     moment = moment.replace(second=0, microsecond=0)
     frames = generate(moment)
     teams_by_source: dict[str, set[str]] = {}
@@ -649,7 +466,3 @@ def demo_org(
         statuses=statuses(moment, frames),
         teams_by_source=teams_by_source,
     )
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)

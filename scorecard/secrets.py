@@ -10,10 +10,15 @@ functions: resolving backends is slow and most commands (``export --offline``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from scorecard.config import KEYRING_MARKER, SourceConfig
+from scorecard.config.model import KEYRING_MARKER
+from scorecard.errors import SecretsError
+from scorecard.options import HttpOptions
+from scorecard.text import redact
+
+if TYPE_CHECKING:
+    from scorecard.config.model import SourceConfig
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -23,14 +28,29 @@ __all__ = [
     "resolve_token",
     "set_token",
     "token_origin",
+    "token_settings",
+    "token_values",
 ]
 
 KEYRING_SERVICE: Final = "scorecard"
 _NO_TOKEN_KINDS: Final = frozenset({"files", "demo"})
 
 
-class SecretsError(Exception):
-    """A token could not be read, stored or deleted; the message says what to do."""
+def token_settings(source: SourceConfig) -> tuple[str | None, str | None]:
+    """``(token, token_env)`` as the source's config writes them."""
+    options = source.options
+    if isinstance(options, HttpOptions):
+        return options.token, options.token_env
+    return None, None
+
+
+def token_values(source: SourceConfig) -> list[str]:
+    """Token values ``source`` may use (plain text or from its variable), to scrub from
+    anything shown or stored. Never reads the keyring."""
+    token, token_env = token_settings(source)
+    found = [token] if token and token != KEYRING_MARKER else []
+    value = os.environ.get(token_env) if token_env else None
+    return [*found, value] if value else found
 
 
 def _no_backend_message(source_name: str) -> str:
@@ -93,12 +113,13 @@ def resolve_token(source: SourceConfig) -> str | None:
     """
     if source.kind in _NO_TOKEN_KINDS:
         return None
-    if source.token_env:
-        return os.environ.get(source.token_env) or None
-    if source.token == KEYRING_MARKER:
+    token, token_env = token_settings(source)
+    if token_env:
+        return os.environ.get(token_env) or None
+    if token == KEYRING_MARKER:
         return _get(source.name)
-    if source.token:
-        return source.token
+    if token:
+        return token
     try:
         return _get(source.name)
     except SecretsError:
@@ -146,12 +167,13 @@ def token_origin(source: SourceConfig) -> str:
     """Where the token for ``source`` comes from, in words; never the token."""
     if source.kind in _NO_TOKEN_KINDS:
         return "none needed"
-    if source.token_env:
-        state = "" if os.environ.get(source.token_env) else " (not set)"
-        return f"env {source.token_env}{state}"
-    if source.token == KEYRING_MARKER:
+    token, token_env = token_settings(source)
+    if token_env:
+        state = "" if os.environ.get(token_env) else " (not set)"
+        return f"env {token_env}{state}"
+    if token == KEYRING_MARKER:
         return _keyring_state(source.name, "keyring (not set)")
-    if source.token:
+    if token:
         return "config file (plain text)"
     return _keyring_state(source.name, "none")
 
@@ -162,10 +184,3 @@ def _keyring_state(source_name: str, missing: str) -> str:
     except SecretsError:
         return "keyring (no backend available)" if missing != "none" else "none"
     return "keyring" if found else missing
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret of 4+ characters replaced by ``***``."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

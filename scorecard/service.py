@@ -9,9 +9,12 @@ textual; the TUI calls these functions from workers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from scorecard.request import ScoreRequest, utcnow
+from scorecard.status import SourceStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,6 +22,22 @@ if TYPE_CHECKING:
     from scorecard.config import Config
     from scorecard.scoring import Report
     from scorecard.store import Store
+    from scorecard.sync import Progress, SyncSummary
+
+__all__ = [
+    "Scorecard",
+    "cached_scorecard",
+    "columns_to_load",
+    "demo_scorecard",
+    "extras",
+    "live_scorecard",
+    "overview_summary",
+    "report_from_frames",
+    "score_request",
+    "sync_and_score",
+    "teams_by_source",
+    "utcnow",
+]
 
 
 @dataclass(frozen=True)
@@ -27,32 +46,50 @@ class Scorecard:
 
     report: Report
     config: Config
-    statuses: Mapping[str, Any]
+    statuses: Mapping[str, SourceStatus]
     notices: tuple[str, ...] = ()
     demo: bool = False
-    loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    loaded_at: datetime = field(default_factory=utcnow)
 
     def failed_sources(self) -> list[str]:
         """Names of sources whose last sync failed."""
-        return [n for n, s in self.statuses.items() if getattr(s, "last_error", None)]
+        return [n for n, s in self.statuses.items() if s.last_error]
 
 
-def utcnow() -> datetime:
-    """Now, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+def score_request(
+    config: Config,
+    *,
+    as_of: datetime | None = None,
+    window_days: int | None = None,
+    now: datetime | None = None,
+    offline: bool = False,
+) -> ScoreRequest:
+    """The request for what was asked; the window defaults to the config's."""
+    return ScoreRequest.resolve(
+        as_of=as_of,
+        window_days=window_days,
+        now=now,
+        default_window_days=config.window_days,
+        offline=offline,
+    )
 
 
 def report_from_frames(
     frames: Mapping[str, pd.DataFrame],
     config: Config,
     *,
-    as_of: datetime,
+    request: ScoreRequest | None = None,
+    as_of: datetime | None = None,
     window_days: int | None = None,
-    statuses: Mapping[str, Any] | None = None,
+    statuses: Mapping[str, SourceStatus] | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """Score every configured team from raw event frames."""
+    """Score every configured team from raw event frames, for ``request`` (or for
+    ``as_of``, ``window_days`` and ``now`` resolved with :func:`score_request`)."""
     from scorecard import metrics, scoring
+
+    if request is None:
+        request = score_request(config, as_of=as_of, window_days=window_days, now=now)
 
     team_map = metrics.team_map_from(config.teams, config.service_aliases)
     prep = metrics.prepare(
@@ -66,12 +103,12 @@ def report_from_frames(
         teams_by_source(prep),
         [t.name for t in config.teams],
         {s.name: s.refresh_minutes for s in config.sources},
-        now or utcnow(),
+        request.now,
     )
     return scoring.build_report(
         prep,
-        as_of=as_of,
-        window_days=window_days or config.window_days,
+        as_of=request.as_of,
+        window_days=request.window_days,
         bench=config.bench(),
         org=config.org,
         stale=stale,
@@ -115,18 +152,26 @@ def _source_team_pairs(
     return [(str(sources[i]), str(teams[j])) for i, j in zip(*np.nonzero(seen))]
 
 
-def demo_scorecard(as_of: datetime | None = None, *, window_days: int | None = None) -> Scorecard:
-    """The built-in demo org, scored (no cache, no config, no network)."""
+def demo_scorecard(
+    as_of: datetime | None = None,
+    *,
+    window_days: int | None = None,
+    request: ScoreRequest | None = None,
+) -> Scorecard:
+    """The built-in demo org, scored (no cache, no config, no network).
+
+    The demo's clock is its as-of, to the minute: its sources synced just before."""
     from scorecard import demo
 
-    org = demo.demo_org(as_of)
+    config = demo.demo_config()
+    if request is None:
+        request = score_request(config, as_of=as_of, window_days=window_days)
+    org = demo.demo_org(request.as_of)
     report = report_from_frames(
         org.frames,
         org.config,
-        as_of=org.as_of,
-        window_days=window_days,
+        request=replace(request, as_of=org.as_of, now=org.as_of),
         statuses=org.statuses,
-        now=org.as_of,
     )
     return Scorecard(report=report, config=org.config, statuses=org.statuses, demo=True)
 
@@ -135,12 +180,14 @@ def cached_scorecard(
     config: Config,
     store: Store,
     *,
+    request: ScoreRequest | None = None,
     as_of: datetime | None = None,
     window_days: int | None = None,
     now: datetime | None = None,
 ) -> Scorecard:
     """Score from what the cache holds; stale sources are flagged, never hidden."""
-    moment = now or utcnow()
+    if request is None:
+        request = score_request(config, as_of=as_of, window_days=window_days, now=now)
     statuses = store.statuses()
     configured = {s.name for s in config.sources}
     sources = [n for n in statuses if n in configured]
@@ -149,11 +196,9 @@ def cached_scorecard(
     report = report_from_frames(
         frames,
         config,
-        as_of=as_of or moment,
-        window_days=window_days,
+        request=request,
         statuses={n: s for n, s in statuses.items() if n in configured}
         | {n: _never_synced(config, n) for n in configured - set(statuses)},
-        now=moment,
     )
     if columns is not None:
         # Read only if a deployments detail table is asked for (export, dialog).
@@ -211,35 +256,36 @@ def columns_to_load(config: Config) -> dict[str, list[str]] | None:
     return {kind: list(names) for kind, names in _SCORED_COLUMNS.items()}
 
 
-def _never_synced(config: Config, name: str) -> Any:
-    from scorecard.store import SourceStatus
-
+def _never_synced(config: Config, name: str) -> SourceStatus:
     return SourceStatus(name=name, kind=config.source(name).kind)
 
 
 def sync_and_score(
     config: Config,
     store: Store,
+    request: ScoreRequest | None = None,
     *,
     only: str | None = None,
     full: bool = False,
     as_of: datetime | None = None,
     window_days: int | None = None,
-    progress: Any = None,
+    progress: Progress | None = None,
     strict: bool = False,
-) -> tuple[Any, Scorecard]:
-    """Sync the sources into the cache, then score from it."""
+) -> tuple[SyncSummary, Scorecard]:
+    """Sync the sources into the cache (two full windows of ``request``), then score."""
     from scorecard import sync
 
-    now = utcnow()
+    if request is None:
+        request = score_request(config, as_of=as_of, window_days=window_days)
     summary = sync.sync_blocking(
-        config, store, only=only, full=full, as_of=as_of, now=now, progress=progress, strict=strict
+        config, store, request, only=only, full=full, progress=progress, strict=strict
     )
-    return summary, cached_scorecard(config, store, as_of=as_of, window_days=window_days, now=now)
+    return summary, cached_scorecard(config, store, request=request)
 
 
 def live_scorecard(
     config: Config,
+    request: ScoreRequest | None = None,
     *,
     as_of: datetime | None = None,
     window_days: int | None = None,
@@ -247,59 +293,26 @@ def live_scorecard(
 ) -> Scorecard:
     """Fetch every source into memory and score: the cache is neither read nor written.
 
-    For read-only use (``scorecard standup --live``): the sources run side by
-    side as in a sync, but their events stay in memory. A failed source becomes
-    an in-memory status with its (redacted) error, so its teams show ``stale``.
+    For read-only use (``scorecard standup --live``): the same fetch as a sync
+    (:func:`scorecard.sync.fetch_all`), but the events stay in memory. A failed
+    source becomes an in-memory status with its (redacted) error, so its teams
+    show ``stale``.
     """
     import asyncio
 
     from scorecard import model, sync
-    from scorecard.sources.base import FetchContext, SourceResult, build_source
-    from scorecard.store import SourceStatus
 
-    moment = now or utcnow()
-    since = sync.history_start(config, moment, as_of)
-
-    async def one(cfg: Any) -> tuple[Any, SourceResult | None, str | None]:
-        try:
-            source = build_source(cfg, config=config)
-            result = await source.fetch(FetchContext(since=since, until=moment))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # one source failing never hides the others
-            secrets = sync._secrets_for(cfg)
-            return cfg, None, sync.redact_text(sync._error_message(exc), secrets)
-        return cfg, result, None
-
-    async def every() -> list[tuple[Any, SourceResult | None, str | None]]:
-        return list(await asyncio.gather(*(one(cfg) for cfg in config.sources)))
-
+    if request is None:
+        request = score_request(config, as_of=as_of, window_days=window_days, now=now)
+    fetched = asyncio.run(sync.fetch_all(config, request))
     parts: dict[model.EventKind, list[pd.DataFrame]] = {kind: [] for kind in model.EVENT_KINDS}
-    statuses: dict[str, Any] = {}
-    for cfg, result, error in asyncio.run(every()):
-        status = SourceStatus(name=cfg.name, kind=cfg.kind, last_attempt_at=moment)
-        if result is None:
-            status.last_error = error
-            status.complete = False
-        else:
-            for kind in model.EVENT_KINDS:
-                if kind in result.frames:
-                    parts[kind].append(result.frames[kind])
-            status.last_success_at = moment
-            status.items = result.items
-            status.skipped = result.skipped
-            status.rate_limit_remaining = result.rate_limit_remaining
-            status.complete = result.complete
-        statuses[cfg.name] = status
+    for result in (f.result for f in fetched if f.result is not None):
+        for kind in model.EVENT_KINDS:
+            if kind in result.frames:
+                parts[kind].append(result.frames[kind])
     frames: dict[str, pd.DataFrame] = {k: model.concat(k, found) for k, found in parts.items()}
-    report = report_from_frames(
-        frames,
-        config,
-        as_of=as_of or moment,
-        window_days=window_days,
-        statuses=statuses,
-        now=moment,
-    )
+    statuses = {f.status.name: f.status for f in fetched}
+    report = report_from_frames(frames, config, request=request, statuses=statuses)
     return Scorecard(report=report, config=config, statuses=statuses)
 
 
@@ -350,10 +363,8 @@ def overview_summary(
     from scorecard import summary
 
     report = scorecard.report
-    synced: list[datetime] = [
-        s.last_success_at
-        for s in scorecard.statuses.values()
-        if getattr(s, "last_success_at", None) is not None
+    synced = [
+        s.last_success_at for s in scorecard.statuses.values() if s.last_success_at is not None
     ]
     return summary.build(
         org=report.org,

@@ -13,7 +13,8 @@ Layout::
     <root>/v1/<source>/state.json       cursors / ETags for incremental sync
     <root>/v1/<source>/status.json      last attempt, last success, error, counts
 
-Temporary files are named ``.<name>.tmp-<pid>`` and are never read. A source's
+Temporary files start with a dot (``.<name>.tmp-<pid>`` for Parquet, see
+:func:`scorecard.fs.atomic_write_text` for JSON) and are never read. A source's
 new data is written in full into ``.<source>.new-<pid>/`` and then swapped in for
 ``<source>/`` with two renames (the old one becomes ``.<source>.old/`` for an
 instant), so a reader always sees one whole sync: all of its events, state and
@@ -24,98 +25,34 @@ and put back the next time the cache is opened for writing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import shutil
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from scorecard import model
+from scorecard.errors import StoreError
+from scorecard.fs import atomic_write_text, cache_dir, fsync_dir
+from scorecard.status import MAX_PROBLEMS, RequestStats, SourceStatus
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scorecard.sources.base import SourceResult
+    from scorecard.sources import SourceResult
+
+__all__ = ["SCHEMA_VERSION", "Store", "cache_dir", "request_stats"]
 
 SCHEMA_VERSION: Final = 1
-MAX_PROBLEMS: Final = 50
 
 _SAFE_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 _BACKUP: Final = re.compile(r"\.(.+)\.old")
 _STAGING: Final = re.compile(r"\.(.+)\.new-(\d+)")
 _VERSION_DIR: Final = re.compile(r"v(\d+)")
-
-
-def cache_dir() -> Path:
-    """Where the cache lives: ``$SCORECARD_CACHE_DIR`` or the user cache dir."""
-    override = os.environ.get("SCORECARD_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return platformdirs.user_cache_path("scorecard")
-
-
-@dataclass
-class SourceStatus:
-    """The health of one source as of its last sync attempt."""
-
-    name: str
-    kind: str
-    last_attempt_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    items: int = 0
-    skipped: int = 0
-    problems: list[str] = field(default_factory=list)
-    rate_limit_remaining: int | None = None
-    complete: bool = True
-    stats: dict[str, int] = field(default_factory=dict)
-    """Request counters of the last successful sync (requests, not_modified,
-    retries, malformed, rate_limit_remaining, items.<stream>); empty for sources
-    that make no requests."""
-
-    @property
-    def ok(self) -> bool:
-        """True when the last attempt succeeded."""
-        return self.last_error is None and self.last_success_at is not None
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("last_attempt_at", "last_success_at"):
-            value = data[key]
-            data[key] = value.isoformat() if value is not None else None
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SourceStatus:
-        def when(value: Any) -> datetime | None:
-            return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-        remaining = data.get("rate_limit_remaining")
-        return cls(
-            name=str(data["name"]),
-            kind=str(data.get("kind", "")),
-            last_attempt_at=when(data.get("last_attempt_at")),
-            last_success_at=when(data.get("last_success_at")),
-            last_error=data.get("last_error") if isinstance(data.get("last_error"), str) else None,
-            items=int(data.get("items") or 0),
-            skipped=int(data.get("skipped") or 0),
-            problems=[str(p) for p in data.get("problems") or []][:MAX_PROBLEMS],
-            rate_limit_remaining=int(remaining) if isinstance(remaining, int) else None,
-            complete=bool(data.get("complete", True)),
-            stats={
-                str(k): int(v)
-                for k, v in (data.get("stats") or {}).items()
-                if isinstance(v, int) and not isinstance(v, bool)
-            }
-            if isinstance(data.get("stats"), dict)
-            else {},
-        )
 
 
 class Store:
@@ -236,17 +173,24 @@ class Store:
 
     def _check_writable(self) -> None:
         if self.read_only:
-            raise RuntimeError("the cache is read-only; nothing may be written")
+            raise StoreError("the cache is read-only; nothing may be written")
 
     # --- writing --------------------------------------------------------------------
 
     def write_source(
-        self, name: str, kind: str, result: SourceResult, *, attempted_at: datetime
+        self,
+        name: str,
+        kind: str,
+        result: SourceResult,
+        *,
+        attempted_at: datetime,
+        stats: RequestStats | None = None,
     ) -> None:
         """Replace ``name``'s cached events, state and status with ``result``.
 
         Each file is replaced atomically. Event kinds the result does not contain
         are removed, so the cache always mirrors the source's latest full answer.
+        ``stats``: the source's request counters (default: the result's own).
         """
         self._check_writable()
         unknown = sorted(set(result.frames) - set(model.SCHEMAS))
@@ -257,44 +201,18 @@ class Store:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
-            self._write_source_files(staging, name, kind, result, attempted_at=attempted_at)
-            _fsync_dir(staging)
+            status = success_status(name, kind, result, attempted_at, stats)
+            write_source_files(staging, result, status)
+            fsync_dir(staging)
             backup = _backup_of(directory)
             if directory.exists():
                 shutil.rmtree(backup, ignore_errors=True)
                 os.replace(directory, backup)
             os.replace(staging, directory)
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
             shutil.rmtree(backup, ignore_errors=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)  # only still there when writing failed
-
-    def _write_source_files(
-        self,
-        directory: Path,
-        name: str,
-        kind: str,
-        result: SourceResult,
-        *,
-        attempted_at: datetime,
-    ) -> None:
-        for event_kind, frame in result.frames.items():
-            _write_parquet(directory / f"{event_kind}.parquet", frame)
-        _write_json(directory / "state.json", result.state)
-        status = SourceStatus(
-            name=name,
-            kind=kind,
-            last_attempt_at=attempted_at,
-            last_success_at=attempted_at,
-            last_error=None,
-            items=result.items,
-            skipped=result.skipped,
-            problems=list(result.problems[:MAX_PROBLEMS]),
-            rate_limit_remaining=result.rate_limit_remaining,
-            complete=result.complete,
-            stats=dict(result.stats),
-        )
-        _write_json(directory / "status.json", status.to_json())
 
     def record_failure(self, name: str, kind: str, error: str, *, attempted_at: datetime) -> None:
         """Note a failed sync; the last good data and state stay as they were."""
@@ -304,10 +222,8 @@ class Store:
         previous = self._status(directory)
         status = previous or SourceStatus(name=name, kind=kind, complete=False)
         status.kind = kind
-        status.last_attempt_at = attempted_at
-        status.last_error = error
-        _write_json(directory / "status.json", status.to_json())
-        _fsync_dir(directory)
+        _write_json(directory / "status.json", status.failed(error, attempted_at).to_json())
+        fsync_dir(directory)
 
     def drop_source(self, name: str) -> None:
         """Forget everything cached for ``name``."""
@@ -315,7 +231,7 @@ class Store:
         directory = self._source_dir(name)
         if directory.exists():
             shutil.rmtree(directory)
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
 
     # --- reading --------------------------------------------------------------------
 
@@ -401,6 +317,57 @@ class Store:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def success_status(
+    name: str,
+    kind: str,
+    result: SourceResult,
+    attempted_at: datetime,
+    stats: RequestStats | None,
+) -> SourceStatus:
+    """The status a successful sync of ``name`` leaves in the cache."""
+    if stats is None:
+        stats = request_stats(result.stats, result.rate_limit_remaining)
+    return SourceStatus(
+        name=name,
+        kind=kind,
+        last_attempt_at=attempted_at,
+        last_success_at=attempted_at,
+        items=result.items,
+        skipped=result.skipped,
+        problems=list(result.problems[:MAX_PROBLEMS]),
+        complete=result.complete,
+        stats=stats,
+    )
+
+
+def request_stats(stats: object, rate_limit_remaining: int | None = None) -> RequestStats:
+    """A source's or a failed client's request counters as :class:`RequestStats`.
+
+    Also reads the flat ``{"requests": …, "items.<stream>": …}`` counters of sources
+    not yet moved to the dataclass; anything else gives empty stats."""
+    if isinstance(stats, RequestStats):
+        found = stats
+    elif dataclasses.is_dataclass(stats) and not isinstance(stats, type):
+        found = RequestStats.from_json(dataclasses.asdict(stats))
+    elif isinstance(stats, Mapping):
+        flat = {str(k): v for k, v in stats.items()}
+        items = {k.removeprefix("items."): v for k, v in flat.items() if k.startswith("items.")}
+        found = RequestStats.from_json({**flat, "items": items})
+    else:
+        found = RequestStats()
+    if found.rate_limit_remaining is None and rate_limit_remaining is not None:
+        found = dataclasses.replace(found, rate_limit_remaining=rate_limit_remaining)
+    return found
+
+
+def write_source_files(directory: Path, result: SourceResult, status: SourceStatus) -> None:
+    """A source's event tables, state and status, each written atomically."""
+    for event_kind, frame in result.frames.items():
+        _write_parquet(directory / f"{event_kind}.parquet", frame)
+    _write_json(directory / "state.json", result.state)
+    _write_json(directory / "status.json", status.to_json())
 
 
 def _selected_columns(kind: model.EventKind, columns: Mapping[str, list[str]] | None) -> list[str]:
@@ -526,16 +493,7 @@ def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = _temp_path(path)
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _read_json(path: Path) -> Any:
@@ -564,17 +522,3 @@ def _alive(pid: int) -> bool:
 
 def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make renames in ``directory`` durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -1,219 +1,168 @@
-"""Sync: fetch every configured source concurrently into the cache.
+"""Sync: fetch every configured source concurrently, into the cache or into memory.
 
 Sources are independent, so they run side by side and each is fenced off: an
 exception in one becomes that source's error (a one-line message, tokens
-redacted) while the others finish and are stored. A failed source keeps its
-last good data in the cache, so its teams show as stale rather than empty
-(SPEC §10). The result is a summary the CLI prints and the TUI shows.
+redacted) while the others finish. :func:`fetch_all` is that fetch, shared by
+``scorecard sync`` (which writes each result into the cache as it arrives) and
+``scorecard standup --live`` (which keeps them in memory). A failed source
+keeps its last good data in the cache, so its teams show as stale rather than
+empty (SPEC §10). Each source's attempt is a :class:`SourceStatus`; a sync's
+statuses make the summary the CLI prints and the TUI shows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Final
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from scorecard.request import DEFAULT_HISTORY_DAYS, ScoreRequest
+from scorecard.status import RequestStats, SourceStatus
+from scorecard.store import request_stats
+from scorecard.text import printable, redact_tokens
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from scorecard.config import Config, SourceConfig
-    from scorecard.sources.base import SourceResult
+    from scorecard.sources import FetchContext, SourceResult
     from scorecard.store import Store
 
+__all__ = [
+    "Fetched",
+    "Progress",
+    "SyncSummary",
+    "error_message",
+    "fetch_all",
+    "history_start",
+    "stats_text",
+    "status_text",
+    "sync",
+    "sync_blocking",
+]
+
 Progress = Callable[[str, str], None]
+"""``progress(source_name, text)``: short status text while a sync runs."""
 
 MAX_PROBLEMS_SHOWN: Final = 10
 """Bad-row and other problem messages printed per source under the summary table."""
 
-_BIDI_CONTROLS: Final = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
+NUMERIC_COLUMNS: Final = frozenset({2, 3, 5})
+"""Summary table columns aligned right (items, skipped, time)."""
 
 
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters (ESC included) shown as control
-    pictures, C1 controls and bidirectional overrides as U+FFFD."""
-    if text.isprintable() and not any(c in _BIDI_CONTROLS for c in text):
-        return text
-
-    def visible(char: str) -> str:
-        code = ord(char)
-        if code < 0x20:
-            return chr(0x2400 + code)
-        if code == 0x7F:
-            return "\u2421"
-        if 0x80 <= code <= 0x9F or char in _BIDI_CONTROLS:
-            return "\ufffd"
-        return char
-
-    return "".join(visible(c) for c in text)
+def status_text(status: SourceStatus) -> str:
+    """One short word or phrase for tables: ``ok``, ``partial …`` or ``error: …``."""
+    if status.last_error is not None:
+        return f"error: {status.last_error}"
+    if not status.complete:
+        return "partial (stopped early)"
+    if status.skipped:
+        return f"ok ({status.skipped:,} bad rows skipped)"
+    return "ok"
 
 
-# Credentials that look like themselves even when we do not know the value.
-_TOKEN_PATTERNS: Final = re.compile(
-    r"\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"
-    r"|\b(?:gh[pousr]_|github_pat_|glpat-|xox[abpr]-)[A-Za-z0-9_-]{8,}"
-    r"|(?<=[?&\s])(?:access_token|api_key|apikey|token|private_token)=[^&\s]+",
-    re.IGNORECASE,
-)
-
-
-@dataclass
-class SourceOutcome:
-    """How one source's sync went."""
-
-    name: str
-    kind: str
-    items: int = 0
-    skipped: int = 0
-    error: str | None = None
-    problems: list[str] = field(default_factory=list)
-    duration_s: float = 0.0
-    complete: bool = True
-    stats: dict[str, int] = field(default_factory=dict)
-    """Request counters from the source (see ``SourceResult.stats``)."""
-    rate_limit_remaining: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def status_text(self) -> str:
-        """One short word or phrase for tables."""
-        if self.error is not None:
-            return f"error: {self.error}"
-        if not self.complete:
-            return "partial (stopped early)"
-        if self.skipped:
-            return f"ok ({self.skipped:,} bad rows skipped)"
-        return "ok"
-
-    @property
-    def stats_text(self) -> str:
-        """Requests, 304s, retries, rate limit left and items per stream, in one line."""
-        stats = self.stats
-        if not stats:
-            return ""
-        parts = [
-            f"{stats.get('requests', 0):,} requests",
-            f"{stats.get('not_modified', 0):,} not modified (304)",
-            f"{stats.get('retries', 0):,} retries",
-        ]
-        if stats.get("malformed"):
-            parts.append(f"{stats['malformed']:,} malformed answers skipped")
-        remaining = stats.get("rate_limit_remaining", self.rate_limit_remaining)
-        if remaining is not None:
-            parts.append(f"rate limit {remaining:,} left")
-        streams = [
-            f"{key.removeprefix('items.')} {n:,}"
-            for key, n in sorted(stats.items())
-            if key.startswith("items.")
-        ]
-        text = ", ".join(parts)
-        return text + ("; " + ", ".join(streams) if streams else "")
+def stats_text(stats: RequestStats) -> str:
+    """Requests, 304s, retries, rate limit left and items per stream, in one line
+    (empty for a source that made no requests)."""
+    if stats.empty:
+        return ""
+    parts = [
+        f"{stats.requests:,} requests",
+        f"{stats.not_modified:,} not modified (304)",
+        f"{stats.retries:,} retries",
+    ]
+    if stats.malformed:
+        parts.append(f"{stats.malformed:,} malformed answers skipped")
+    if stats.rate_limit_remaining is not None:
+        parts.append(f"rate limit {stats.rate_limit_remaining:,} left")
+    streams = [f"{stream} {n:,}" for stream, n in sorted(stats.items.items())]
+    text = ", ".join(parts)
+    return text + ("; " + ", ".join(streams) if streams else "")
 
 
 @dataclass
 class SyncSummary:
-    """All outcomes of one sync run."""
+    """How each source's attempt went in one sync run."""
 
-    outcomes: list[SourceOutcome] = field(default_factory=list)
+    outcomes: list[SourceStatus] = field(default_factory=list)
+    """This run's attempt per source, in config order."""
     notices: list[str] = field(default_factory=list)
     """What the cache had to say (e.g. rebuilt because of another schema version)."""
 
     @property
     def all_failed(self) -> bool:
         """True only when there were sources and every one of them failed."""
-        return bool(self.outcomes) and all(o.error is not None for o in self.outcomes)
+        return bool(self.outcomes) and all(o.last_error is not None for o in self.outcomes)
 
     @property
-    def failed(self) -> list[SourceOutcome]:
-        return [o for o in self.outcomes if o.error is not None]
+    def failed(self) -> list[SourceStatus]:
+        return [o for o in self.outcomes if o.last_error is not None]
 
     @property
     def items(self) -> int:
         return sum(o.items for o in self.outcomes)
 
     def table(self) -> str:
-        """A plain, aligned text table: source, kind, items, skipped, status, time."""
-        header = ("source", "kind", "items", "skipped", "status", "time")
-        rows = [
-            (
-                printable(o.name),
-                printable(o.kind),
-                f"{o.items:,}",
-                f"{o.skipped:,}",
-                printable(o.status_text),
-                f"{o.duration_s:.1f}s",
-            )
-            for o in self.outcomes
-        ]
+        """A plain, aligned text table (source, kind, items, skipped, status, time),
+        then each source's request line and its first problems."""
         notes = [f"cache: {printable(notice)}" for notice in self.notices]
-        if not rows:
+        if not self.outcomes:
             return "\n".join([*notes, "no sources to sync"])
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        numeric = {2, 3, 5}
+        return "\n".join([*notes, *aligned(list(map(table_row, self.outcomes))), *self.details()])
 
-        def line(cells: tuple[str, ...]) -> str:
-            parts = [
-                cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
-                for i, cell in enumerate(cells)
-            ]
-            return "  ".join(parts).rstrip()
-
-        lines = [*notes, line(header), *(line(r) for r in rows)]
-        lines.extend(f"{o.name}: {text}" for o in self.outcomes if (text := o.stats_text))
+    def details(self) -> list[str]:
+        """The lines under the table: request counters, then problems per source."""
+        lines = [f"{o.name}: {text}" for o in self.outcomes if (text := stats_text(o.stats))]
         for o in self.outcomes:
             shown = o.problems[:MAX_PROBLEMS_SHOWN]
             lines.extend(f"{printable(o.name)}: {printable(p)}" for p in shown)
             if len(o.problems) > len(shown):
                 more = len(o.problems) - len(shown)
                 lines.append(f"{printable(o.name)}: ... {more:,} more problem(s) not shown")
-        return "\n".join(lines)
+        return lines
 
 
-def history_start(config: Config, now: datetime, as_of: datetime | None = None) -> datetime:
-    """Where a sync starts fetching (SPEC §9).
-
-    ``history_days`` back from now, and always at least two windows before
-    ``as_of`` so the current and previous window of a past ``--as-of`` are full.
-    """
-    end = as_of if as_of is not None else now
-    return min(
-        now - timedelta(days=config.history_days),
-        end - timedelta(days=2 * config.window_days),
+def table_row(status: SourceStatus) -> tuple[str, ...]:
+    """One source's cells in the summary table."""
+    return (
+        printable(status.name),
+        printable(status.kind),
+        f"{status.items:,}",
+        f"{status.skipped:,}",
+        printable(status_text(status)),
+        f"{status.duration_s:.1f}s",
     )
 
 
-def _secrets_for(cfg: SourceConfig) -> list[str]:
-    """Token values ``cfg`` may use, to scrub from anything shown or stored."""
-    found: list[str] = []
-    if cfg.token and cfg.token != "keyring":
-        found.append(cfg.token)
-    if cfg.token_env:
-        value = os.environ.get(cfg.token_env)
-        if value:
-            found.append(value)
-    return found
+def aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """The header and ``rows`` as lines whose columns line up."""
+    header = ("source", "kind", "items", "skipped", "status", "time")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in NUMERIC_COLUMNS else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(header), *map(line, rows)]
 
 
-def redact_text(text: str, secrets: list[str]) -> str:
-    """``text`` with known token values and anything token-shaped replaced by ``***``."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return _TOKEN_PATTERNS.sub("***", text)
+def history_start(request: ScoreRequest, history_days: int = DEFAULT_HISTORY_DAYS) -> datetime:
+    """Where a sync for ``request`` starts fetching (SPEC §9): ``history_days`` back
+    from now, and always two full windows of the request's window before its as-of."""
+    return request.history_start(history_days)
 
 
-def _error_message(exc: BaseException) -> str:
+def error_message(exc: BaseException) -> str:
     """A one-line message for ``exc``, without traceback text."""
-    from scorecard.sources.base import SourceError
+    from scorecard.errors import SourceError
 
     message = " ".join(str(exc).split())
     if isinstance(exc, SourceError):
@@ -225,177 +174,227 @@ def _error_message(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}){': ' + message if message else ''}"
 
 
-def _stats_of(exc: BaseException) -> dict[str, int]:
-    """The request counters a failing source's HTTP client attached to its error."""
-    stats = getattr(exc, "stats", None)
-    as_dict = getattr(stats, "as_dict", None)
-    if not callable(as_dict):
-        return {}
-    counters = as_dict()
-    return dict(counters) if isinstance(counters, dict) else {}
-
-
-def _scrub_state(value: object, secrets: list[str]) -> object:
-    """A copy of the state with any token value removed from its strings."""
+def scrub_state(value: object, secrets: Sequence[str]) -> object:
+    """A copy of a sync state with any token value removed from its strings."""
     if isinstance(value, str):
-        return redact_text(value, secrets) if secrets else value
+        return redact_tokens(value, secrets) if secrets else value
     if isinstance(value, dict):
-        return {str(k): _scrub_state(v, secrets) for k, v in value.items()}
+        return {str(k): scrub_state(v, secrets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_scrub_state(v, secrets) for v in value]
+        return [scrub_state(v, secrets) for v in value]
     return value
 
 
-async def _sync_one(
-    cfg: SourceConfig,
-    store: Store,
-    config: Config | None = None,
-    *,
-    since: datetime,
-    until: datetime,
-    full: bool,
-    now: datetime,
-    strict: bool,
-    progress: Progress | None,
-) -> SourceOutcome:
-    from scorecard.sources.base import FetchContext, build_source
+@dataclass
+class Fetched:
+    """One source's attempt: its status and, when kept in memory, its events."""
 
-    secrets = _secrets_for(cfg)
-    started = time.monotonic()
-
-    def say(text: str) -> None:
-        if progress is not None:
-            # A broken progress display must not fail the sync.
-            with contextlib.suppress(Exception):
-                progress(cfg.name, redact_text(text, secrets))
-
-    say("starting")
+    status: SourceStatus
     result: SourceResult | None = None
-    error: str | None = None
-    failed_stats: dict[str, int] = {}
-    try:
-        source = build_source(cfg, strict=strict, config=config)
+    """The fetched events (None when the fetch failed or went into the cache)."""
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """What :func:`fetch_all` asks of every source."""
+
+    config: Config
+    request: ScoreRequest
+    since: datetime
+    store: Store | None = None
+    """The cache to read bookmarks and previous events from and write into; None
+    keeps every result in memory and touches no cache."""
+    full: bool = False
+    strict: bool = False
+    progress: Progress | None = None
+
+
+async def fetch_all(
+    config: Config,
+    request: ScoreRequest,
+    *,
+    only: str | None = None,
+    store: Store | None = None,
+    full: bool = False,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> list[Fetched]:
+    """Fetch every configured source (or just ``only``) side by side, for ``request``.
+
+    History covers :func:`history_start` up to the request's now. With ``store``,
+    each source starts from its bookmarks (unless ``full``) and its result
+    replaces its cached data as soon as it arrives; without, results stay in
+    memory. One source failing never stops the others: it becomes a status with
+    its (redacted) error. Raises ``ConfigError`` when ``only`` names no source."""
+    sources = [config.source(only)] if only is not None else list(config.sources)
+    plan = FetchPlan(
+        config=config,
+        request=request,
+        since=history_start(request, config.history_days),
+        store=store,
+        full=full,
+        strict=strict,
+        progress=progress,
+    )
+    return list(await asyncio.gather(*(fetch_one(cfg, plan) for cfg in sources)))
+
+
+class Attempt:
+    """One source's fetch in progress: its secrets, clock and progress line."""
+
+    def __init__(self, cfg: SourceConfig, plan: FetchPlan) -> None:
+        from scorecard.secrets import token_values
+
+        self.cfg = cfg
+        self.plan = plan
+        self.secrets = token_values(cfg)
+        self.started = time.monotonic()
+
+    def say(self, text: str) -> None:
+        """Report progress; a broken progress display must not fail the sync."""
+        if self.plan.progress is not None:
+            with contextlib.suppress(Exception):
+                self.plan.progress(self.cfg.name, redact_tokens(text, self.secrets))
+
+    def redacted(self, text: str) -> str:
+        return redact_tokens(text, self.secrets)
+
+    def context(self) -> FetchContext:
+        """What the source is asked: the range, and its bookmarks when incremental."""
+        from scorecard.sources import FetchContext
+
+        store, plan, name = self.plan.store, self.plan, self.cfg.name
+        if store is None or plan.full:
+            return FetchContext(
+                since=plan.since, until=plan.request.now, full=plan.full, progress=self.say
+            )
 
         def previous() -> dict[str, pd.DataFrame]:
-            if full:
-                return {}
-            return store.load(sources=[cfg.name])
+            return store.load(sources=[name])
 
-        ctx = FetchContext(
-            since=since,
-            until=until,
-            full=full,
-            state={} if full else store.state(cfg.name),
-            progress=say,
+        return FetchContext(
+            since=plan.since,
+            until=plan.request.now,
+            state=store.state(name),
+            progress=self.say,
             load_previous=previous,
         )
-        result = await source.fetch(ctx)
+
+    def status(self, **fields: Any) -> SourceStatus:
+        """This attempt's status (at the request's now, timed until this call)."""
+        return SourceStatus(
+            name=self.cfg.name,
+            kind=self.cfg.kind,
+            last_attempt_at=self.plan.request.now,
+            duration_s=time.monotonic() - self.started,
+            **fields,
+        )
+
+
+async def fetch_one(cfg: SourceConfig, plan: FetchPlan) -> Fetched:
+    """Fetch one source for ``plan``, fenced: any failure becomes its status."""
+    from scorecard.sources import build_source
+
+    attempt = Attempt(cfg, plan)
+    attempt.say("starting")
+    try:
+        source = build_source(cfg, strict=plan.strict, config=plan.config)
+        result = await source.fetch(attempt.context())
     except asyncio.CancelledError:
         raise
-    except Exception as exc:
-        error = redact_text(_error_message(exc), secrets)
-        failed_stats = _stats_of(exc)
-
-    if result is not None:
-        result.problems = [redact_text(p, secrets) for p in result.problems]
-        state = _scrub_state(result.state, secrets)
+    except Exception as exc:  # one source failing never hides the others
+        stats = request_stats(getattr(exc, "stats", None))
+        return await failed(attempt, attempt.redacted(error_message(exc)), stats=stats)
+    result.problems = [attempt.redacted(p) for p in result.problems]
+    stats = request_stats(result.stats, result.rate_limit_remaining)
+    if plan.store is not None:
+        state = scrub_state(result.state, attempt.secrets)
         result.state = state if isinstance(state, dict) else {}
         try:
             await asyncio.to_thread(
-                store.write_source, cfg.name, cfg.kind, result, attempted_at=now
+                plan.store.write_source,
+                cfg.name,
+                cfg.kind,
+                result,
+                attempted_at=plan.request.now,
+                stats=stats,
             )
         except Exception as exc:
-            error = redact_text(f"could not write the cache: {_error_message(exc)}", secrets)
-
-    duration = time.monotonic() - started
-    if error is not None:
-        try:
-            await asyncio.to_thread(
-                store.record_failure, cfg.name, cfg.kind, error, attempted_at=now
-            )
-        except Exception as exc:
-            error += f" (and the failure could not be recorded: {_error_message(exc)})"
-        say(f"failed: {error}")
-        return SourceOutcome(
-            name=cfg.name,
-            kind=cfg.kind,
-            error=error,
-            problems=list(result.problems) if result is not None else [],
-            duration_s=duration,
-            complete=False,
-            stats=dict(result.stats) if result is not None else failed_stats,
-        )
-    assert result is not None
-    say(
-        f"done: {result.items:,} items"
-        + (f", {result.skipped:,} skipped" if result.skipped else "")
-    )
-    return SourceOutcome(
-        name=cfg.name,
-        kind=cfg.kind,
+            error = attempt.redacted(f"could not write the cache: {error_message(exc)}")
+            return await failed(attempt, error, problems=result.problems, stats=stats)
+    skipped = f", {result.skipped:,} skipped" if result.skipped else ""
+    attempt.say(f"done: {result.items:,} items{skipped}")
+    status = attempt.status(
+        last_success_at=plan.request.now,
         items=result.items,
         skipped=result.skipped,
-        error=None,
         problems=list(result.problems),
-        duration_s=duration,
         complete=result.complete,
-        stats=dict(result.stats),
-        rate_limit_remaining=result.rate_limit_remaining,
+        stats=stats,
     )
+    return Fetched(status=status, result=result if plan.store is None else None)
+
+
+async def failed(
+    attempt: Attempt, error: str, *, problems: Sequence[str] = (), stats: RequestStats
+) -> Fetched:
+    """The attempt failed with ``error``: record it in the cache (the last good data
+    stays) and report it."""
+    store, cfg = attempt.plan.store, attempt.cfg
+    if store is not None:
+        try:
+            when = attempt.plan.request.now
+            await asyncio.to_thread(
+                store.record_failure, cfg.name, cfg.kind, error, attempted_at=when
+            )
+        except Exception as exc:
+            error += f" (and the failure could not be recorded: {error_message(exc)})"
+    attempt.say(f"failed: {error}")
+    status = attempt.status(last_error=error, problems=list(problems), complete=False, stats=stats)
+    return Fetched(status=status)
 
 
 async def sync(
     config: Config,
     store: Store,
+    request: ScoreRequest | None = None,
     *,
     only: str | None = None,
     full: bool = False,
+    now: datetime | None = None,
     as_of: datetime | None = None,
-    now: datetime,
     progress: Progress | None = None,
     strict: bool = False,
 ) -> SyncSummary:
     """Fetch all configured sources (or just ``only``) concurrently into ``store``.
 
-    ``now`` is the sync time (recorded as each source's attempt time); ``as_of``
-    only widens how far back the fetch starts. Raises ``ConfigError`` when
-    ``only`` names no configured source and ``RuntimeError`` for a read-only store.
+    ``request`` says what the history must cover (two full windows before its
+    as-of) and its now is recorded as each source's attempt time. Callers
+    without one may give ``now`` and ``as_of``; the config's window applies.
+    Raises ``ConfigError`` when ``only`` names no configured source and
+    ``StoreError`` for a read-only store.
     """
+    from scorecard.errors import StoreError
+
     if store.read_only:
-        raise RuntimeError("cannot sync into a read-only cache")
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=timezone.utc)
-    sources = [config.source(only)] if only is not None else list(config.sources)
-    since = history_start(config, now, as_of)
-    outcomes = await asyncio.gather(
-        *(
-            _sync_one(
-                cfg,
-                store,
-                config,
-                since=since,
-                until=now,
-                full=full,
-                now=now,
-                strict=strict,
-                progress=progress,
-            )
-            for cfg in sources
-        )
+        raise StoreError("cannot sync into a read-only cache")
+    if request is None:
+        request = ScoreRequest.resolve(as_of=as_of, now=now, default_window_days=config.window_days)
+    fetched = await fetch_all(
+        config, request, only=only, store=store, full=full, strict=strict, progress=progress
     )
-    return SyncSummary(outcomes=list(outcomes), notices=list(store.notices))
+    return SyncSummary(outcomes=[f.status for f in fetched], notices=list(store.notices))
 
 
 def sync_blocking(
     config: Config,
     store: Store,
+    request: ScoreRequest | None = None,
     *,
     only: str | None = None,
     full: bool = False,
+    now: datetime | None = None,
     as_of: datetime | None = None,
-    now: datetime,
     progress: Progress | None = None,
     strict: bool = False,
 ) -> SyncSummary:
@@ -404,10 +403,11 @@ def sync_blocking(
         sync(
             config,
             store,
+            request,
             only=only,
             full=full,
-            as_of=as_of,
             now=now,
+            as_of=as_of,
             progress=progress,
             strict=strict,
         )

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from scorecard import model
+from scorecard.errors import StoreError
 from scorecard.sources import SourceResult
 from scorecard.store import SCHEMA_VERSION, Store, cache_dir
 
@@ -224,11 +225,11 @@ def test_read_only_store_creates_nothing(tmp_path: Path) -> None:
     assert not root.exists()
     assert not store.has_data() and store.statuses() == {} and store.state("gh") == {}
     assert all(frame.empty for frame in store.load().values())
-    with pytest.raises(RuntimeError):
+    with pytest.raises(StoreError):
         store.write_source("gh", "github", result({}), attempted_at=T0)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(StoreError):
         store.record_failure("gh", "github", "x", attempted_at=T0)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(StoreError):
         store.drop_source("gh")
     assert not root.exists()
 
@@ -241,7 +242,7 @@ def test_read_only_store_leaves_existing_cache_untouched(tmp_path: Path) -> None
     store = Store(tmp_path, read_only=True)
     assert list(store.load(["deployments"])["deployments"]["id"]) == ["d1"]
     assert store.has_data()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(StoreError):
         store.write_source("gh", "github", result({}), attempted_at=T1)
     after = {p: (tmp_path / p).stat().st_mtime_ns for p in tree(tmp_path)}
     assert after == before

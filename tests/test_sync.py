@@ -8,16 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from scorecard.config import Config, ConfigError, SourceConfig
+from scorecard.config import Config, ConfigError
+from scorecard.errors import StoreError
+from scorecard.request import ScoreRequest
+from scorecard.sources import FetchContext, SourceResult, build_source
+from scorecard.status import SourceStatus
 from scorecard.store import Store
 from scorecard.sync import (
-    SourceOutcome,
     SyncSummary,
     history_start,
-    redact_text,
+    status_text,
     sync,
     sync_blocking,
 )
+from scorecard.text import redact_tokens
+from tests.source_config import source_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "files"
 UTC = timezone.utc
@@ -28,7 +33,7 @@ def files_config(tmp_path: Path, **dirs: Path) -> Config:
     return Config(
         path=tmp_path / "scorecard.toml",
         sources=tuple(
-            SourceConfig(name=name, kind="files", path=path) for name, path in dirs.items()
+            source_config(name=name, kind="files", path=path) for name, path in dirs.items()
         ),
     )
 
@@ -46,7 +51,7 @@ def test_one_failing_source_does_not_hide_the_other(tmp_path: Path) -> None:
     store = Store(tmp_path / "cache")
 
     first = sync_blocking(config, store, now=NOW)
-    assert [o.error for o in first.outcomes] == [None, None]
+    assert [o.last_error for o in first.outcomes] == [None, None]
     assert not first.all_failed
 
     shutil.rmtree(flaky)  # the export directory disappears
@@ -56,13 +61,14 @@ def test_one_failing_source_does_not_hide_the_other(tmp_path: Path) -> None:
         config, store, now=later, progress=lambda name, text: messages.append((name, text))
     )
     by_name = {o.name: o for o in summary.outcomes}
-    assert by_name["good"].error is None and by_name["good"].items == 14
-    assert by_name["flaky"].error is not None and "directory not found" in by_name["flaky"].error
+    assert by_name["good"].last_error is None and by_name["good"].items == 14
+    flaky_error = by_name["flaky"].last_error
+    assert flaky_error is not None and "directory not found" in flaky_error
     assert not summary.all_failed
 
     statuses = store.statuses()
     assert statuses["good"].last_success_at == later
-    assert statuses["flaky"].last_error == by_name["flaky"].error
+    assert statuses["flaky"].last_error == flaky_error
     assert statuses["flaky"].last_success_at == NOW  # last good data is kept ...
     deployments = store.load(["deployments"])["deployments"]
     assert sorted(deployments["source"].value_counts().to_dict().items()) == [
@@ -81,8 +87,8 @@ def test_all_failed_only_when_every_source_failed(tmp_path: Path) -> None:
     assert not SyncSummary(outcomes=[]).all_failed
     mixed = SyncSummary(
         outcomes=[
-            SourceOutcome(name="a", kind="files", error="x"),
-            SourceOutcome(name="b", kind="files"),
+            SourceStatus(name="a", kind="files", last_error="x"),
+            SourceStatus(name="b", kind="files"),
         ]
     )
     assert not mixed.all_failed
@@ -102,11 +108,12 @@ def test_strict_flag_makes_bad_rows_fatal(tmp_path: Path) -> None:
     config = files_config(tmp_path, bad=FIXTURES / "bad")
     store = Store(tmp_path / "cache")
     lenient = sync_blocking(config, store, now=NOW)
-    assert lenient.outcomes[0].error is None and lenient.outcomes[0].skipped == 10
-    assert "bad rows skipped" in lenient.outcomes[0].status_text
+    assert lenient.outcomes[0].last_error is None and lenient.outcomes[0].skipped == 10
+    assert "bad rows skipped" in status_text(lenient.outcomes[0])
     strict = sync_blocking(config, store, now=NOW + timedelta(hours=1), strict=True)
-    assert strict.outcomes[0].error is not None
-    assert "deployments.csv:3" in strict.outcomes[0].error
+    error = strict.outcomes[0].last_error
+    assert error is not None
+    assert "deployments.csv:3" in error
     assert store.statuses()["bad"].items == lenient.outcomes[0].items  # old data kept
 
 
@@ -122,7 +129,7 @@ async def test_sync_is_awaitable_and_passes_state(tmp_path: Path) -> None:
 
 def test_read_only_store_refuses_sync(tmp_path: Path) -> None:
     config = files_config(tmp_path, good=FIXTURES / "good")
-    with pytest.raises(RuntimeError, match="read-only"):
+    with pytest.raises(StoreError, match="read-only"):
         sync_blocking(config, Store(tmp_path / "cache", read_only=True), now=NOW)
     assert not (tmp_path / "cache").exists()
 
@@ -130,15 +137,15 @@ def test_read_only_store_refuses_sync(tmp_path: Path) -> None:
 def test_summary_table_is_aligned_text() -> None:
     summary = SyncSummary(
         outcomes=[
-            SourceOutcome(name="github", kind="github", items=12345, duration_s=3.21),
-            SourceOutcome(
+            SourceStatus(name="github", kind="github", items=12345, duration_s=3.21),
+            SourceStatus(
                 name="pd",
                 kind="pagerduty",
-                error="401 Unauthorized",
+                last_error="401 Unauthorized",
                 duration_s=0.4,
                 complete=False,
             ),
-            SourceOutcome(name="local", kind="files", items=7, skipped=2, duration_s=0.05),
+            SourceStatus(name="local", kind="files", items=7, skipped=2, duration_s=0.05),
         ]
     )
     lines = summary.table().splitlines()
@@ -154,15 +161,62 @@ def test_summary_table_is_aligned_text() -> None:
     assert SyncSummary(outcomes=[]).table() == "no sources to sync"
 
 
+def request(as_of: datetime | None = None, window_days: int = 30) -> ScoreRequest:
+    return ScoreRequest.resolve(as_of=as_of, window_days=window_days, now=NOW)
+
+
 def test_history_start() -> None:
-    config = Config(path=None, window_days=30, history_days=180)
-    assert history_start(config, NOW, None) == NOW - timedelta(days=180)
+    assert history_start(request(), 180) == NOW - timedelta(days=180)
     recent = NOW - timedelta(days=10)
-    assert history_start(config, NOW, recent) == NOW - timedelta(days=180)
+    assert history_start(request(recent), 180) == NOW - timedelta(days=180)
     old = NOW - timedelta(days=400)
-    assert history_start(config, NOW, old) == old - timedelta(days=60)
-    short = Config(path=None, window_days=90, history_days=30)
-    assert history_start(short, NOW, None) == NOW - timedelta(days=180)
+    assert history_start(request(old), 180) == old - timedelta(days=60)
+    assert history_start(request(window_days=90), 30) == NOW - timedelta(days=180)
+
+
+@pytest.mark.parametrize("window_days", [30, 365])
+def test_history_covers_two_full_windows_of_the_requested_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window_days: int
+) -> None:
+    """`export --window 365` (or a TUI window change) widens the fetch; the config's
+    window_days (30 here) does not limit it."""
+    good = files_config(tmp_path, good=copy_good(tmp_path, "good"))
+    config = Config(path=None, window_days=30, history_days=180, sources=good.sources)
+    asked = ScoreRequest.resolve(window_days=window_days, now=NOW, default_window_days=30)
+    seen: list[FetchContext] = []
+
+    async def record(_self: object, ctx: FetchContext) -> SourceResult:
+        seen.append(ctx)
+        return SourceResult(frames={})
+
+    monkeypatch.setattr(type(build_source(config.sources[0])), "fetch", record)
+    summary = sync_blocking(config, Store(tmp_path / "cache"), asked)
+    assert summary.failed == []
+    (ctx,) = seen
+    assert ctx.until == NOW
+    # Both the current and the previous window lie inside the fetched range.
+    assert ctx.since <= asked.previous_start == NOW - timedelta(days=2 * window_days)
+    assert ctx.since == min(NOW - timedelta(days=180), NOW - timedelta(days=2 * window_days))
+
+
+def test_sync_and_score_fetches_for_the_export_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scorecard import service
+
+    good = files_config(tmp_path, good=copy_good(tmp_path, "good"))
+    config = Config(path=None, window_days=30, history_days=180, sources=good.sources)
+    seen: list[datetime] = []
+
+    async def record(_self: object, ctx: FetchContext) -> SourceResult:
+        seen.append(ctx.since)
+        return SourceResult(frames={})
+
+    monkeypatch.setattr(type(build_source(config.sources[0])), "fetch", record)
+    asked = service.score_request(config, as_of=NOW, window_days=365, now=NOW)
+    _, card = service.sync_and_score(config, Store(tmp_path / "cache"), asked)
+    assert seen == [NOW - timedelta(days=730)]
+    assert card.report.window_days == 365
 
 
 def test_token_values_never_reach_errors_or_status(
@@ -170,12 +224,14 @@ def test_token_values_never_reach_errors_or_status(
 ) -> None:
     secret = "sekret-4f9a2c"
     monkeypatch.setenv("SC_TEST_TOKEN", secret)
-    source = SourceConfig(name="s", kind="files", path=tmp_path / secret, token_env="SC_TEST_TOKEN")
+    source = source_config(
+        name="s", kind="files", path=tmp_path / secret, token_env="SC_TEST_TOKEN"
+    )
     config = Config(path=None, sources=(source,))
     store = Store(tmp_path / "cache")
     messages: list[str] = []
     summary = sync_blocking(config, store, now=NOW, progress=lambda _n, text: messages.append(text))
-    error = summary.outcomes[0].error
+    error = summary.outcomes[0].last_error
     assert error is not None and "directory not found" in error and secret not in error
     assert secret not in summary.table()
     assert all(secret not in m for m in messages)
@@ -184,9 +240,9 @@ def test_token_values_never_reach_errors_or_status(
 
 
 def test_tokens_are_redacted() -> None:
-    assert redact_text("failed with s3cr3t-value", ["s3cr3t-value"]) == "failed with ***"
+    assert redact_tokens("failed with s3cr3t-value", ["s3cr3t-value"]) == "failed with ***"
     text = "GET https://api.example/x?private_token=abc123 Authorization: Bearer abcdefghijk"
-    redacted = redact_text(text, [])
+    redacted = redact_tokens(text, [])
     assert "abc123" not in redacted and "abcdefghijk" not in redacted
-    assert redact_text("token ghp_abcdefghijklmnop1234", []) == "token ***"
-    assert redact_text("bad token configuration", []) == "bad token configuration"
+    assert redact_tokens("token ghp_abcdefghijklmnop1234", []) == "token ***"
+    assert redact_tokens("bad token configuration", []) == "bad token configuration"
