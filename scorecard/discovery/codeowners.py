@@ -181,7 +181,7 @@ def unsupported(pattern: str, owners: tuple[str, ...]) -> str | None:
     if pattern.startswith("!"):
         return f"`{printable(pattern)}`: negation (!) does not work in CODEOWNERS; line skipped"
     if pattern.startswith("\\#"):
-        return f"`{printable(pattern)}`: escaping a leading # does not work in CODEOWNERS; skipped"
+        return f"`{printable(pattern)}`: escaping a leading # is not supported; line skipped"
     if "[" in pattern.replace("\\[", ""):
         return f"`{printable(pattern)}`: [ ] ranges do not work in CODEOWNERS; line skipped"
     bad = [owner for owner in owners if owner_kind(owner) is None]

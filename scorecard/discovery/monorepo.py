@@ -142,7 +142,8 @@ def unmapped(owner: str) -> str:
             f'GitHub team `{slug}` is no configured team: add `github_team = "{slug}"` '
             "to its [[teams]] entry; its paths count for no team until then"
         )
-    return f"owner {owner} is a {kind}, not a team: the paths only it owns count for no team"
+    what = "an email address" if kind == "email" else "a user"
+    return f"owner {owner} is {what}, not a team: the paths only it owns count for no team"
 
 
 def discover_codeowners(

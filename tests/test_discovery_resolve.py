@@ -1,0 +1,142 @@
+"""Explicit [[teams]] and discovered teams together (SPEC §12's precedence)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scorecard.config.model import TeamConfig
+from scorecard.discovery.backstage import discover_backstage, load_entities
+from scorecard.discovery.model import DiscoveredTeam, Discovery, OwnedPath, Row, resolve
+
+CATALOG = Path(__file__).parent / "fixtures" / "discovery" / "catalog"
+
+
+def catalog(*teams: DiscoveredTeam) -> Discovery:
+    return Discovery("discovery.catalog", teams)
+
+
+def test_explicit_team_of_the_same_name_is_extended() -> None:
+    explicit = [TeamConfig("Payments", repos=("acme/pay",), coverage_repos=("acme/pay",))]
+    found = catalog(DiscoveredTeam("payments", repos=("acme/checkout",), services=("checkout",)))
+    result = resolve(explicit, [found])
+    (team,) = result.teams
+    assert team.name == "Payments"  # the config's spelling
+    assert team.repos == ("acme/pay", "acme/checkout")
+    assert team.services == ("checkout",)
+    assert team.coverage_repos == ("acme/pay",)  # what discovery does not know is kept
+    assert result.rows == (
+        Row("Payments", "repo", "acme/pay", "teams"),
+        Row("Payments", "repo", "acme/checkout", "discovery.catalog"),
+        Row("Payments", "service", "checkout", "discovery.catalog"),
+    )
+
+
+def test_value_listed_explicitly_belongs_to_the_explicit_team() -> None:
+    explicit = [TeamConfig("Payments", repos=("acme/shared",), services=("gateway",))]
+    found = catalog(
+        DiscoveredTeam("search", repos=("acme/Shared", "acme/search"), services=("gateway",))
+    )
+    result = resolve(explicit, [found])
+    teams = {team.name: team for team in result.teams}
+    assert teams["Payments"].repos == ("acme/shared",)
+    assert teams["search"].repos == ("acme/search",)  # repo names compare case-insensitively
+    assert teams["search"].services == ()
+    assert result.problems == ()
+
+
+def test_repo_claimed_by_two_discovered_teams_is_a_problem_not_a_guess() -> None:
+    gh = Discovery("discovery.gh", (DiscoveredTeam("search", repos=("acme/jobs",)),))
+    found = catalog(DiscoveredTeam("payments", repos=("acme/jobs", "acme/pay")))
+    result = resolve([], [found, gh])
+    teams = {team.name: team for team in result.teams}
+    assert teams["payments"].repos == ("acme/pay",)
+    assert teams["search"].repos == ()
+    (problem,) = result.problems
+    assert problem.subject == "repo acme/jobs"
+    assert "payments (discovery.catalog), search (discovery.gh)" in problem.what
+    assert problem.section == "discovery.gh"
+
+
+def test_two_sections_agreeing_is_no_conflict() -> None:
+    gh = Discovery("discovery.gh", (DiscoveredTeam("payments", repos=("acme/pay",)),))
+    result = resolve([], [catalog(DiscoveredTeam("payments", repos=("acme/pay",))), gh])
+    assert result.problems == ()
+    assert result.rows == (Row("payments", "repo", "acme/pay", "discovery.catalog"),)
+
+
+def test_github_team_slug_maps_to_the_configured_team() -> None:
+    explicit = [TeamConfig("Payments"), TeamConfig("Search")]
+    gh = Discovery(
+        "discovery.gh",
+        (
+            DiscoveredTeam("pay-eng", repos=("acme/pay",), github_team="pay-eng"),
+            DiscoveredTeam("search", repos=("acme/search",), github_team="search"),
+            DiscoveredTeam("infra", repos=("acme/infra",), github_team="infra"),
+        ),
+    )
+    result = resolve(explicit, [gh], github_team_of={"Payments": "pay-eng"})
+    assert [(t.name, t.repos) for t in result.teams] == [
+        ("Payments", ("acme/pay",)),
+        ("Search", ("acme/search",)),  # no github_team: the team named like the slug
+        ("infra", ("acme/infra",)),  # no configured team: a discovered one
+    ]
+
+
+def test_explicit_teams_come_first_in_config_order() -> None:
+    explicit = [TeamConfig("Zeta"), TeamConfig("Alpha")]
+    result = resolve(explicit, [catalog(DiscoveredTeam("beta", services=("b",)))])
+    assert [team.name for team in result.teams] == ["Zeta", "Alpha", "beta"]
+
+
+def test_codeowners_paths_may_be_shared_and_are_rows() -> None:
+    path = OwnedPath("acme/mono", "/services/shared/")
+    owners = Discovery(
+        "discovery.owners",
+        (DiscoveredTeam("a", paths=(path,)), DiscoveredTeam("b", paths=(path,))),
+    )
+    result = resolve([TeamConfig("a"), TeamConfig("b")], [owners])
+    assert result.problems == ()
+    assert [r for r in result.rows if r.kind == "path"] == [
+        Row("a", "path", "acme/mono:/services/shared/", "discovery.owners"),
+        Row("b", "path", "acme/mono:/services/shared/", "discovery.owners"),
+    ]
+    assert result.paths == {"a": (path,), "b": (path,)}
+
+
+def test_rows_cover_every_kind_in_order() -> None:
+    explicit = [TeamConfig("T", pagerduty_services=("P1",))]
+    found = catalog(
+        DiscoveredTeam(
+            "T",
+            repos=("acme/t",),
+            services=("t",),
+            pagerduty_services=("P2",),
+            paths=(OwnedPath("acme/mono", "/t/"),),
+        )
+    )
+    rows = resolve(explicit, [found]).rows
+    assert [(r.kind, r.value, r.origin) for r in rows] == [
+        ("repo", "acme/t", "discovery.catalog"),
+        ("service", "t", "discovery.catalog"),
+        ("pagerduty_service", "P1", "teams"),
+        ("pagerduty_service", "P2", "discovery.catalog"),
+        ("path", "acme/mono:/t/", "discovery.catalog"),
+    ]
+
+
+def test_catalog_fixture_end_to_end() -> None:
+    entities, _ = load_entities(CATALOG)
+    found = discover_backstage(entities, section="discovery.catalog")
+    explicit = [TeamConfig("Search", repos=("acme/search-legacy",))]
+    result = resolve(explicit, [found])
+    teams = {team.name: team for team in result.teams}
+    assert list(teams) == ["Search", "payments", "sre"]
+    assert teams["Search"].repos == ("acme/search-legacy", "acme/search-api")
+    assert teams["payments"].repos == ("acme/payments-api", "acme-web/checkout")
+    assert teams["sre"].pagerduty_services == ("POPS042",)
+    subjects = sorted(p.subject for p in result.problems)
+    assert subjects == [
+        "component:default/ledger",
+        "component:default/legacy-batch",
+        "repo acme/shared-jobs",  # claimed by payments-worker and search-indexer
+    ]
