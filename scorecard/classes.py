@@ -41,16 +41,12 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from scorecard.metrics import Prepared
+from scorecard.metrics import Prepared, incidents_by
 
 if TYPE_CHECKING:
     from scorecard.config import ChangeClassConfig
 
-CLASS_COLUMNS: Final[tuple[str, ...]] = (
-    "team",
-    "class",
-    "required_workflow",
-    "gated_floor",
+SIDE_COLUMNS: Final[tuple[str, ...]] = (
     "deploys",
     "gated_deploys",
     "gated_share",
@@ -58,10 +54,24 @@ CLASS_COLUMNS: Final[tuple[str, ...]] = (
     "change_failure_rate",
     "recovery_time_p50_hours",
     "incidents",
+)
+"""What is measured on each side: the class's deploys, and the team's other deploys."""
+
+COMPARED_COLUMNS: Final[tuple[str, ...]] = (
     "other_deploys",
     "other_canary_share",
     "other_change_failure_rate",
     "other_recovery_time_p50_hours",
+)
+"""The other deploys' measures a class row shows beside its own."""
+
+CLASS_COLUMNS: Final[tuple[str, ...]] = (
+    "team",
+    "class",
+    "required_workflow",
+    "gated_floor",
+    *SIDE_COLUMNS,
+    *COMPARED_COLUMNS,
     "ungated",
     "riskier",
 )
@@ -72,16 +82,6 @@ CLASS_COLUMNS: Final[tuple[str, ...]] = (
 CANARY_MARGIN: Final = 0.10
 FAILURE_MARGIN: Final = 0.05
 EPS: Final = 1e-9
-
-_SIDE_COLUMNS: Final = (
-    "deploys",
-    "gated_deploys",
-    "gated_share",
-    "canary_share",
-    "change_failure_rate",
-    "recovery_time_p50_hours",
-    "incidents",
-)
 
 
 # --------------------------------------------------------------------------- matching
@@ -268,38 +268,57 @@ def class_metrics(
     if not classes:
         return empty_classes()
     start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
-    dep = prep.deployments
     member = membership(prep, classes)
+    keys = ["team", "class", "in_class"]
+    deploys = _class_deploys(prep, classes, member, start_ts, end_ts)
+    stats = deploys.groupby(keys, sort=False).agg(
+        decided=("failed", "size"),
+        deploys=("success", "sum"),
+        gated_deploys=("gated", "sum"),
+        gated_share=("gated", "mean"),
+        canary_share=("safe", "mean"),
+        change_failure_rate=("failed", "mean"),
+    )
+    incidents = _class_incidents(prep, classes, member, start_ts, end_ts)
+    inc_stats = incidents.groupby(keys, sort=False).agg(
+        incidents=("hours", "size"), recovery_time_p50_hours=("hours", "median")
+    )
+    stats = stats.join(inc_stats, how="left")
+    stats["incidents"] = stats["incidents"].fillna(0)
+    rows = _inside_vs_outside(stats.reset_index())
+    if rows.empty:
+        return empty_classes()
+    return _in_report_order(_judged(rows, classes), prep)
+
+
+def _class_deploys(
+    prep: Prepared,
+    classes: Sequence[ChangeClassConfig],
+    member: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> pd.DataFrame:
+    """One row per class and decided production deploy of the window: its team, whether
+    it is in the class, and 0/1 columns to average (success, safe, gated, failed)."""
+    dep = prep.deployments
     in_window = (
         dep["is_prod"]
-        & dep["t"].ge(start_ts)
-        & dep["t"].lt(end_ts)
+        & dep["t"].ge(start)
+        & dep["t"].lt(end)
         & dep["status"].isin(("success", "failure"))
     )
     window = dep.loc[in_window, ["team", "id", "status", "safe"]]
     success = (window["status"] == "success").to_numpy(dtype=bool)
-    known = prep.incidents[prep.incidents["created_at"].lt(end_ts)]
-    hit_ids = pd.unique(known["attributed_deployment"].dropna())
+    hit_ids = pd.unique(incidents_by(prep, end)["attributed_deployment"].dropna())
     failed = ~success | window["id"].isin(hit_ids).to_numpy(dtype=bool)
-
-    # Incidents of the window that name (or were linked to) a deployment: the
-    # deployment's team and class membership decide where they count.
-    created = known[known["created_at"].ge(start_ts) & known["attributed_deployment"].notna()]
-    by_id = ~dep["id"].duplicated(keep="last")
-    owner = pd.Series(dep.loc[by_id, "team"].astype(object).to_numpy(), index=dep.loc[by_id, "id"])
-    member_by_id = member.loc[by_id].set_axis(dep.loc[by_id, "id"].to_numpy())
-    attributed = created["attributed_deployment"].astype(object)
-    resolved = created["resolved_at"].notna() & created["resolved_at"].lt(end_ts)
-
-    deploy_parts: list[pd.DataFrame] = []
-    incident_parts: list[pd.DataFrame] = []
+    parts = []
     for cls in classes:
         gate = (
             gated(prep, cls.required_workflow).loc[in_window].to_numpy(dtype=float)
             if cls.required_workflow
             else np.full(len(window), np.nan)
         )
-        deploy_parts.append(
+        parts.append(
             pd.DataFrame(
                 {
                     "team": window["team"].astype(object).to_numpy(),
@@ -312,43 +331,56 @@ def class_metrics(
                 }
             )
         )
-        incident_parts.append(
-            pd.DataFrame(
-                {
-                    "team": attributed.map(owner).to_numpy(),
-                    "class": cls.name,
-                    "in_class": attributed.map(member_by_id[cls.name]).to_numpy(),
-                    "hours": created["duration_hours"].where(resolved).to_numpy(dtype=float),
-                }
-            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _class_incidents(
+    prep: Prepared,
+    classes: Sequence[ChangeClassConfig],
+    member: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> pd.DataFrame:
+    """One row per class and incident of the window that names (or was linked to) a
+    deployment: the deployment's team and class membership decide where it counts;
+    ``hours`` is its recovery time when it was resolved in the window."""
+    dep = prep.deployments
+    known = incidents_by(prep, end)
+    created = known[known["created_at"].ge(start) & known["attributed_deployment"].notna()]
+    by_id = ~dep["id"].duplicated(keep="last")
+    owner = pd.Series(dep.loc[by_id, "team"].astype(object).to_numpy(), index=dep.loc[by_id, "id"])
+    member_by_id = member.loc[by_id].set_axis(dep.loc[by_id, "id"].to_numpy())
+    attributed = created["attributed_deployment"].astype(object)
+    resolved = created["resolved_at"].notna() & created["resolved_at"].lt(end)
+    hours = created["duration_hours"].where(resolved).to_numpy(dtype=float)
+    team = attributed.map(owner).to_numpy()
+    parts = [
+        pd.DataFrame(
+            {
+                "team": team,
+                "class": cls.name,
+                "in_class": attributed.map(member_by_id[cls.name]).to_numpy(),
+                "hours": hours,
+            }
         )
-    keys = ["team", "class", "in_class"]
-    deploys = pd.concat(deploy_parts, ignore_index=True)
-    stats = deploys.groupby(keys, sort=False).agg(
-        decided=("failed", "size"),
-        deploys=("success", "sum"),
-        gated_deploys=("gated", "sum"),
-        gated_share=("gated", "mean"),
-        canary_share=("safe", "mean"),
-        change_failure_rate=("failed", "mean"),
-    )
-    incidents = pd.concat(incident_parts, ignore_index=True)
+        for cls in classes
+    ]
+    incidents = pd.concat(parts, ignore_index=True)
     incidents = incidents[incidents["team"].notna() & incidents["in_class"].notna()]
-    incidents = incidents.astype({"in_class": bool})
-    inc_stats = incidents.groupby(keys, sort=False).agg(
-        incidents=("hours", "size"), recovery_time_p50_hours=("hours", "median")
-    )
-    stats = stats.join(inc_stats, how="left")
-    stats["incidents"] = stats["incidents"].fillna(0)
+    return incidents.astype({"in_class": bool})
 
-    flat = stats.reset_index()
+
+def _inside_vs_outside(flat: pd.DataFrame) -> pd.DataFrame:
+    """One row per team and class with deploys in the class: its stats beside the
+    ``other_*`` stats of the team's deploys outside the class."""
     inside = flat[flat["in_class"]].drop(columns=["in_class", "decided"])
-    outside = flat[~flat["in_class"]][["team", "class", *_SIDE_COLUMNS]]
-    outside = outside.rename(columns={c: f"other_{c}" for c in _SIDE_COLUMNS})
-    rows = inside.merge(outside, on=["team", "class"], how="left")
-    if rows.empty:
-        return empty_classes()
+    outside = flat[~flat["in_class"]][["team", "class", *SIDE_COLUMNS]]
+    outside = outside.rename(columns={c: f"other_{c}" for c in SIDE_COLUMNS})
+    return inside.merge(outside, on=["team", "class"], how="left")
 
+
+def _judged(rows: pd.DataFrame, classes: Sequence[ChangeClassConfig]) -> pd.DataFrame:
+    """``rows`` with each class's configuration and the ``ungated``/``riskier`` verdicts."""
     config = pd.DataFrame(
         {
             "class": [c.name for c in classes],
@@ -372,7 +404,11 @@ def class_metrics(
         | (canary_gap >= CANARY_MARGIN - EPS).fillna(False)
         | (failure_gap >= FAILURE_MARGIN - EPS).fillna(False)
     ).astype(bool)
+    return rows
 
+
+def _in_report_order(rows: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
+    """``rows`` sorted by team (report order) then class (config order), CLASS_COLUMNS only."""
     team_order = {str(t): i for i, t in enumerate(prep.teams.categories)}
     rows["team_order"] = rows["team"].astype(str).map(team_order).fillna(len(team_order))
     rows = rows.sort_values(["team_order", "class_order"], kind="stable")
@@ -383,7 +419,9 @@ def class_metrics(
 __all__ = [
     "CANARY_MARGIN",
     "CLASS_COLUMNS",
+    "COMPARED_COLUMNS",
     "FAILURE_MARGIN",
+    "SIDE_COLUMNS",
     "class_metrics",
     "empty_classes",
     "gated",

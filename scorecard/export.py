@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+from scorecard.classes import CLASS_COLUMNS
+from scorecard.text import BIDI_CONTROLS, hours, num, percent, visible_char
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,27 +62,7 @@ DEPLOYMENT_COLUMNS: Final = (
     "url",
 )
 # One row per team and change class with deploys in the window (long format).
-CLASS_DETAIL_COLUMNS: Final = (
-    "team",
-    "class",
-    "window_start",
-    "window_end",
-    "required_workflow",
-    "gated_floor",
-    "deploys",
-    "gated_deploys",
-    "gated_share",
-    "canary_share",
-    "change_failure_rate",
-    "recovery_time_p50_hours",
-    "incidents",
-    "other_deploys",
-    "other_canary_share",
-    "other_change_failure_rate",
-    "other_recovery_time_p50_hours",
-    "ungated",
-    "riskier",
-)
+CLASS_DETAIL_COLUMNS: Final = ("team", "class", "window_start", "window_end", *CLASS_COLUMNS[2:])
 
 
 def detail_frame(report: Report, detail: Detail) -> pd.DataFrame:
@@ -163,36 +144,22 @@ def iso(value: pd.Timestamp) -> str:
     return str(value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-_BIDI_CONTROLS: Final = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 _KEPT_CONTROLS: Final = frozenset("\t\n\r")
+"""Controls a report keeps as they are: a cell or a reason may hold tabs and line breaks."""
 _JSON_RAW_CONTROLS: Final = re.compile(
     "[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
 
 
 def inert(text: str) -> str:
-    """``text`` without terminal control sequences: C0 controls other than tab and line
-    breaks (ESC, BEL, ...) become control pictures, DEL ``␡``, C1 controls and
-    bidirectional overrides U+FFFD. A report printed to a terminal cannot restyle it,
-    move the cursor, write the clipboard (OSC 52) or plant links (OSC 8)."""
-    if text.isprintable() and not any(c in _BIDI_CONTROLS for c in text):
+    """``text`` without terminal control sequences: as :func:`scorecard.text.printable`
+    (ESC, BEL ... as control pictures, DEL ``␡``, C1 controls and bidirectional
+    overrides U+FFFD) but tabs and line breaks kept. A report printed to a terminal
+    cannot restyle it, move the cursor, write the clipboard (OSC 52) or plant links
+    (OSC 8)."""
+    if text.isprintable() and not any(c in BIDI_CONTROLS for c in text):
         return text
-
-    def visible(char: str) -> str:
-        code = ord(char)
-        if char in _KEPT_CONTROLS:
-            return char
-        if code < 0x20:
-            return chr(0x2400 + code)
-        if code == 0x7F:
-            return "\u2421"
-        if 0x80 <= code <= 0x9F or char in _BIDI_CONTROLS:
-            return "\ufffd"
-        return char
-
-    return "".join(visible(c) for c in text)
+    return "".join(c if c in _KEPT_CONTROLS else visible_char(c) for c in text)
 
 
 def json_inert(document: str) -> str:
@@ -300,7 +267,6 @@ MARKDOWN_COLUMNS: Final = (
 
 def to_markdown(report: Report, frame: pd.DataFrame) -> str:
     """A summary a lead can paste into a doc: the table, then each flagged team's reasons."""
-    from scorecard.scoring import hours, num, percent
 
     def shown(row: dict[str, Any], key: str) -> str:
         value = row[key]
@@ -362,17 +328,3 @@ def md_escape(text: str) -> str:
     specials = "\\`*_[]<>|~"
     out = "".join("\\" + ch if ch in specials else ch for ch in inert(str(text)))
     return " ".join(out.splitlines())
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write an export atomically: a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

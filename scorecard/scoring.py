@@ -27,9 +27,11 @@ from scorecard.metrics import (
     team_metrics,
 )
 from scorecard.model import UNASSIGNED
+from scorecard.text import has_value, hours, num, pct_change, percent
 
 if TYPE_CHECKING:
     from scorecard.config import ChangeClassConfig
+    from scorecard.status import SourceStatus
 
 SCORE_COLUMNS: Final = ("pressure", "rigor", "stability", "gap", "grade")
 BAND_COLUMNS: Final = (
@@ -263,9 +265,9 @@ def _reasons(
     falls = _declines_text(cur, prev, sc)
     if "outpacing" in flags:
         trend = cur["velocity_trend"]
-        if _has(trend) and trend >= bench.trend_outpacing - EPS and falls:
+        if has_value(trend) and trend >= bench.trend_outpacing - EPS and falls:
             out.append(f"deploys {pct_change(trend)} vs previous {days} days while {falls[0]}")
-        if _has(sc["gap"]) and sc["gap"] >= bench.gap_outpacing - EPS:
+        if has_value(sc["gap"]) and sc["gap"] >= bench.gap_outpacing - EPS:
             out.append(
                 f"pressure {num(sc['pressure'])} vs rigor {num(sc['rigor'])}: "
                 f"gap {num(sc['gap'])} (outpacing from {num(bench.gap_outpacing)})"
@@ -313,28 +315,28 @@ def _declines_text(cur: pd.Series, prev: pd.Series, sc: pd.Series) -> list[str]:
 
 def _score_reasons(cur: pd.Series, sc: pd.Series, ctx: Context) -> list[str]:
     out = []
-    if _has(sc["pressure"]):
+    if has_value(sc["pressure"]):
         detail = (
             f"deploys on a median {num(cur['deploy_days_per_week_p50'], 1)} days a week, "
             f"{num(cur['deploys'])} in {ctx.window_days} days ({sc['deploy_frequency_band']})"
-            if _has(cur["deploy_days_per_week_p50"])
+            if has_value(cur["deploy_days_per_week_p50"])
             else f"{num(cur['deploys'])} deploys in {ctx.window_days} days "
             f"({sc['deploy_frequency_band']})"
         )
         trend = cur["velocity_trend"]
-        if _has(trend):
+        if has_value(trend):
             detail += f", {pct_change(trend)} vs previous {ctx.window_days} days"
         out.append(f"pressure {num(sc['pressure'])}: {detail}")
-    if _has(sc["rigor"]):
+    if has_value(sc["rigor"]):
         parts = [
             f"coverage {num(cur['coverage_pct'], 1)}% ({sc['coverage_band']})"
-            if _has(cur["coverage_pct"])
+            if has_value(cur["coverage_pct"])
             else "",
             f"canary share {percent(cur['canary_share'])} ({sc['canary_band']})"
-            if _has(cur["canary_share"])
+            if has_value(cur["canary_share"])
             else "",
             f"CI success {percent(cur['ci_success_rate'])} ({sc['ci_band']})"
-            if _has(cur["ci_success_rate"])
+            if has_value(cur["ci_success_rate"])
             else "",
         ]
         declined = (
@@ -347,63 +349,21 @@ def _score_reasons(cur: pd.Series, sc: pd.Series, ctx: Context) -> list[str]:
             else ""
         )
         out.append(f"rigor {num(sc['rigor'])}: " + ", ".join(p for p in parts if p) + penalty)
-    if _has(sc["stability"]):
+    if has_value(sc["stability"]):
         parts = [
             f"lead time p50 {hours(cur['lead_time_p50_hours'])} ({sc['lead_time_band']})"
-            if _has(cur["lead_time_p50_hours"])
+            if has_value(cur["lead_time_p50_hours"])
             else "",
             f"change failure rate {percent(cur['change_failure_rate'])} "
             f"({sc['change_failure_rate_band']})"
-            if _has(cur["change_failure_rate"])
+            if has_value(cur["change_failure_rate"])
             else "",
             f"recovery p50 {hours(cur['recovery_time_p50_hours'])} ({sc['recovery_band']})"
-            if _has(cur["recovery_time_p50_hours"])
+            if has_value(cur["recovery_time_p50_hours"])
             else "",
         ]
         out.append(f"stability {num(sc['stability'])}: " + ", ".join(p for p in parts if p))
     return out
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _has(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and np.isnan(value))
-
-
-def num(value: Any, digits: int = 0) -> str:
-    """A number for prose: '—' when empty, no trailing '.0'."""
-    if not _has(value):
-        return "—"
-    text = f"{float(value):.{digits}f}"
-    if text.startswith("-"):
-        return text[1:] if float(text) == 0 else "−" + text[1:]
-    return text
-
-
-def percent(value: Any) -> str:
-    """0.183 -> '18%'."""
-    return "—" if not _has(value) else f"{float(value) * 100:.0f}%"
-
-
-def pct_change(value: Any) -> str:
-    """0.48 -> '+48%', -0.2 -> '−20%'."""
-    if not _has(value):
-        return "—"
-    pct = float(value) * 100
-    return f"+{pct:.0f}%" if pct >= 0 else f"−{abs(pct):.0f}%"
-
-
-def hours(value: Any) -> str:
-    """Hours for people: '45 min', '5.2 h', '3.1 d'."""
-    if not _has(value):
-        return "—"
-    h = float(value)
-    if h < 1:
-        return f"{h * 60:.0f} min"
-    if h < 48:
-        return f"{h:.1f} h"
-    return f"{h / 24:.1f} d"
 
 
 # --------------------------------------------------------------------------- the report
@@ -514,31 +474,31 @@ def class_reason(r: Mapping[str, Any]) -> str:
     """'ai changes: 14 deploys, 36% gated by `evals` (floor 90%), canary 7% vs 45% ...'."""
     count = num(r["deploys"])
     text = f"{r['class']} changes: {count} deploy{'' if count == '1' else 's'}"
-    if _has(r["gated_share"]):
+    if has_value(r["gated_share"]):
         text += (
             f", {percent(r['gated_share'])} gated by `{r['required_workflow']}` "
             f"(floor {percent(r['gated_floor'])})"
         )
     compared = []
-    if _has(r["canary_share"]):
+    if has_value(r["canary_share"]):
         mine = f"canary {percent(r['canary_share'])}"
         compared.append(
             f"{mine} vs {percent(r['other_canary_share'])}"
-            if _has(r["other_canary_share"])
+            if has_value(r["other_canary_share"])
             else mine
         )
-    if _has(r["change_failure_rate"]):
+    if has_value(r["change_failure_rate"]):
         mine = f"change failure rate {percent(r['change_failure_rate'])}"
         compared.append(
             f"{mine} vs {percent(r['other_change_failure_rate'])}"
-            if _has(r["other_change_failure_rate"])
+            if has_value(r["other_change_failure_rate"])
             else mine
         )
     if compared:
         others = r["other_deploys"]
         tail = (
             " for other changes"
-            if _has(others) and others > 0
+            if has_value(others) and others > 0
             else " (no other deploys to compare)"
         )
         text += ", " + " and ".join(compared) + tail
@@ -574,7 +534,7 @@ def _unassigned_has_events(prep: Prepared) -> bool:
 
 
 def stale_reasons(
-    statuses: Mapping[str, Any],
+    statuses: Mapping[str, SourceStatus],
     teams_by_source: Mapping[str, set[str]],
     all_teams: list[str],
     refresh_minutes: Mapping[str, float],
@@ -587,31 +547,33 @@ def stale_reasons(
     covers the teams it has events for, or every
     team when it never delivered any.
     """
-    import humanize
-
     out: dict[str, str] = {}
     for name, status in statuses.items():
-        last_ok = getattr(status, "last_success_at", None)
-        error = getattr(status, "last_error", None)
-        refresh = refresh_minutes.get(name, 60.0)
-        why: str | None = None
-        if error:
-            when = getattr(status, "last_attempt_at", None)
-            ago = f" {humanize.naturaltime(now - when)}" if when else ""
-            why = f"source '{name}' failed{ago}: {error}"
-        elif last_ok is None:
-            why = f"source '{name}' has never synced"
-        elif (now - last_ok).total_seconds() > refresh * 60:
-            why = (
-                f"source '{name}' last synced {humanize.naturaltime(now - last_ok)} "
-                f"(refresh every {humanize.naturaldelta(refresh * 60)})"
-            )
-        elif not getattr(status, "complete", True):
-            problems = list(getattr(status, "problems", None) or ())
-            detail = f": {problems[0]}" if problems else ""
-            why = f"source '{name}' stopped early, so its data is partial{detail}"
+        why = stale_reason(name, status, refresh_minutes.get(name, 60.0), now)
         if why is None:
             continue
         for team in teams_by_source.get(name) or all_teams:
             out.setdefault(team, why)
     return out
+
+
+def stale_reason(name: str, status: SourceStatus, refresh: float, now: datetime) -> str | None:
+    """Why source ``name``'s data is stale (refresh interval in minutes); None: fresh."""
+    import humanize
+
+    last_ok = status.last_success_at
+    if status.last_error:
+        when = status.last_attempt_at
+        ago = f" {humanize.naturaltime(now - when)}" if when else ""
+        return f"source '{name}' failed{ago}: {status.last_error}"
+    if last_ok is None:
+        return f"source '{name}' has never synced"
+    if (now - last_ok).total_seconds() > refresh * 60:
+        return (
+            f"source '{name}' last synced {humanize.naturaltime(now - last_ok)} "
+            f"(refresh every {humanize.naturaldelta(refresh * 60)})"
+        )
+    if not status.complete:
+        detail = f": {status.problems[0]}" if status.problems else ""
+        return f"source '{name}' stopped early, so its data is partial{detail}"
+    return None

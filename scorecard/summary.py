@@ -18,11 +18,12 @@ import contextlib
 import hashlib
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
+
+from scorecard.fs import atomic_write_text, cache_dir
 
 SCHEMA: Final = 1
 KIND: Final = "scorecard-overview-summary"
@@ -50,16 +51,6 @@ ROW_BANDS: Final = (
 )
 
 Row = dict[str, Any]
-
-
-def cache_dir() -> Path:
-    """The cache directory, as :func:`scorecard.store.cache_dir` finds it (without pandas)."""
-    override = os.environ.get("SCORECARD_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return platformdirs.user_cache_path("scorecard")
 
 
 def summary_key(
@@ -191,17 +182,8 @@ def build(
 
 def write(path: Path, summary: Mapping[str, Any]) -> None:
     """Atomically (temp file, fsync, rename): a reader sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            json.dump(summary, handle, ensure_ascii=False, allow_nan=False, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    text = json.dumps(summary, ensure_ascii=False, allow_nan=False, sort_keys=True)
+    atomic_write_text(path, text + "\n")
 
 
 class Summary:
@@ -224,11 +206,15 @@ def read(path: Path) -> Summary | None:
     try:
         if path.stat().st_size > 8 * 2**20:
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return parsed(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # unreadable, or not UTF-8
         return None
+
+
+def parsed(text: str) -> Summary | None:
+    """The summary a JSON text holds; None when it is not JSON or not a valid summary."""
     try:
-        return _validated(data)
+        return _validated(json.loads(text))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -244,13 +230,8 @@ def packaged_demo() -> Summary | None:
     from importlib.resources import files
 
     try:
-        resource = files("scorecard").joinpath("data", PACKAGED_DEMO)
-        data = json.loads(resource.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    try:
-        return _validated(data)
-    except (KeyError, TypeError, ValueError, AttributeError):
+        return parsed(files("scorecard").joinpath("data", PACKAGED_DEMO).read_text("utf-8"))
+    except (OSError, ValueError):  # missing, or not UTF-8
         return None
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from scorecard import export, model, service
 from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.fs import atomic_write_text
 from scorecard.scoring import SUMMARY_COLUMNS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -288,8 +289,8 @@ def test_tokens_never_exported(fmt: str, detail: str) -> None:
     assert text.strip()
 
 
-def test_write_text_is_atomic(tmp_path: Path) -> None:
+def test_exports_are_written_atomically(tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.csv"
-    export.write_text(target, "a,b\n")
+    atomic_write_text(target, "a,b\n")
     assert target.read_text() == "a,b\n"
     assert [p.name for p in target.parent.iterdir()] == ["report.csv"]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pandas as pd
 import pytest
 
-from scorecard import scoring
+from scorecard import scoring, text
 from scorecard.bands import BAND_SCORES, PRESETS, Benchmarks
 from scorecard.metrics import TeamMetrics
 from tests.helpers import (
@@ -657,6 +657,37 @@ def _spec_example_events() -> list:
         for i in range(74)
     ]
     return [*previous, *current, coverage(75.0, at=ago(2))]
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [
+        (None, 0, "—"),
+        (float("nan"), 0, "—"),
+        (-0.004, 0, "0"),  # no "-0"
+        (-0.0, 0, "0"),
+        (12.34, 1, "12.3"),
+        (-3.25, 1, "−3.2"),  # a real minus sign
+        (1e6, 0, "1000000"),
+    ],
+)
+def test_numbers_in_reasons_read_as_people_write_them(
+    value: float | None, digits: int, expected: str
+) -> None:
+    assert text.num(value, digits) == expected
+
+
+def test_rates_changes_and_durations_in_reasons() -> None:
+    assert [text.percent(v) for v in (0.183, None, 1.05)] == ["18%", "—", "105%"]
+    assert [text.pct_change(v) for v in (0.48, -0.2, 0.0, None)] == ["+48%", "−20%", "+0%", "—"]
+    assert [text.hours(v) for v in (0.75, 5.2, 47.99, 48, 74.4, None)] == [
+        "45 min",
+        "5.2 h",
+        "48.0 h",
+        "2.0 d",
+        "3.1 d",
+        "—",
+    ]
 
 
 def test_build_report_end_to_end() -> None:

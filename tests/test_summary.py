@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scorecard import scoring, service, summary
+from scorecard import service, summary
 from scorecard.tui.palette import Palette
-from scorecard.tui.view import fmt_hours, fmt_num, fmt_percent, overview_cells
+from scorecard.tui.view import overview_cells
 
 AS_OF = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
@@ -57,16 +57,6 @@ def test_header_facts(tmp_path: Path) -> None:
     assert saved.demo
     assert saved.failed_sources == ["gitlab"]
     assert saved.last_synced is not None
-
-
-def test_formatters_match_scoring() -> None:
-    values = [None, float("nan"), 0, 0.0, -0.0, -0.004, 0.004, 0.5, 0.999, 1, 1.05, 12.34]
-    values += [47.99, 48, 100, 123.456, -3.25, 1e6]
-    for v in values:
-        for digits in (0, 1, 2):
-            assert fmt_num(v, digits) == scoring.num(v, digits)
-        assert fmt_percent(v) == scoring.percent(v)
-        assert fmt_hours(v) == scoring.hours(v)
 
 
 @pytest.mark.parametrize(
