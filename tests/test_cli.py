@@ -296,3 +296,165 @@ def test_error_line_shows_control_characters_visibly(
     code, _, err = run(capsys, "config", "check", "--config", str(path))
     assert code == 2
     assert "\x1b" not in err
+
+
+# --------------------------------------------------------------------------- global options
+
+COMMANDS = {
+    "demo": ["demo"],
+    "standup": ["standup"],
+    "sync": ["sync"],
+    "export": ["export"],
+    "auth": ["auth", "status"],
+    "config": ["config", "check"],
+    "init": ["init"],
+}
+GLOBALS = ["--config", "elsewhere.toml", "--quiet", "--debug", "--readonly", "--offline"]
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_global_options_work_before_or_after_every_command(command: str) -> None:
+    parse = cli.build_parser().parse_args
+    before = parse([*GLOBALS, *COMMANDS[command]])
+    after = parse([*COMMANDS[command], *GLOBALS])
+    for args in (before, after):
+        assert args.command == command
+        assert args.config == "elsewhere.toml"
+        assert args.quiet and args.debug and args.readonly and args.offline
+    plain = parse(COMMANDS[command])
+    assert plain.config is None
+    assert not (plain.quiet or plain.debug or plain.readonly or plain.offline)
+    short = parse(["-q", *COMMANDS[command]])
+    assert short.quiet
+
+
+def test_global_options_without_a_command_start_the_tui(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scorecard.tui import app
+
+    config = write_config(tmp_path, FIXTURES / "good")
+    started: list[app.TuiOptions] = []
+    monkeypatch.setattr(app, "run", lambda options: started.append(options) or 0)
+    assert cli.main(["--config", str(config), "--readonly", "--as-of", "2024-03-01"]) == 0
+    (options,) = started
+    assert options.config is not None and options.config.path == config
+    assert options.read_only and not options.demo
+    assert options.as_of is not None and options.as_of.year == 2024
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_demo_takes_global_options(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    from scorecard.tui import app
+
+    started: list[app.TuiOptions] = []
+    monkeypatch.setattr(app, "run", lambda options: started.append(options) or 0)
+    flags = ["--readonly", "--as-of", "2026-11-26"]
+    argv = [*flags, "demo"] if where == "before" else ["demo", *flags]
+    assert cli.main(argv) == 0
+    (options,) = started
+    assert options.demo and options.read_only and options.config is None
+    assert options.as_of is not None and options.as_of.day == 26
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_sync_takes_config_and_quiet_on_either_side(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    config = write_config(tmp_path, FIXTURES / "good")
+    flags = ["--config", str(config), "-q"]
+    argv = [*flags, "sync"] if where == "before" else ["sync", *flags]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert out == "" and err == ""  # quiet: no progress, no table
+    loud = ["--config", str(config)]
+    code, _, err = run(capsys, *loud, "sync") if where == "before" else run(capsys, "sync", *loud)
+    assert code == 0 and "syncing into" in err and "local: starting" in err
+    code, _, err = run(capsys, "--readonly", "sync", "--config", str(config))
+    assert code == 2 and "--readonly" in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_export_takes_global_options_on_either_side(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    config = write_config(tmp_path, FIXTURES / "good")
+    assert run(capsys, "sync", "--config", str(config), "-q")[0] == 0
+    flags = ["--config", str(config), "--offline", "--as-of", "2024-03-01", "-q"]
+    argv = [*flags, "export"] if where == "before" else ["export", *flags]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert {"Payments", "Search"} <= {r["team"] for r in csv.DictReader(io.StringIO(out))}
+    target = tmp_path / "report.csv"
+    code, _, err = run(capsys, "--readonly", "export", "--demo", "-o", str(target))
+    assert code == 2 and not target.exists()
+    code, _, err = run(capsys, "--config", str(config), "export", "--demo")
+    assert code == 2 and "--demo" in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_standup_reads_the_config_given_on_either_side(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    config = write_config(tmp_path, FIXTURES / "good")
+    flags = ["--config", str(config)]
+    argv = [*flags, "standup"] if where == "before" else ["standup", *flags]
+    code, _, err = run(capsys, *argv)
+    # The config was found and read; the cache is empty, so standup says what to do.
+    assert code == 1 and "scorecard sync" in err and "config file not found" not in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_auth_and_config_take_the_config_on_either_side(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    config = write_config(tmp_path, FIXTURES / "good")
+    for command in (["auth", "status"], ["config", "check"]):
+        flags = ["--config", str(config), "--offline"]
+        argv = [*flags, *command] if where == "before" else [*command, *flags]
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert "local" in out or "valid" in out
+    code, _, err = run(capsys, "--readonly", "auth", "delete", "local", "--config", str(config))
+    assert code == 2 and "--readonly" in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_init_takes_global_options_on_either_side(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    target = tmp_path / "new.toml"
+
+    def argv(*flags: str) -> list[str]:
+        return [*flags, "init", str(target)] if where == "before" else ["init", str(target), *flags]
+
+    code, _, err = run(capsys, *argv("--readonly"))
+    assert code == 2 and "--readonly" in err and not target.exists()
+    code, out, _ = run(capsys, *argv("-q"))
+    assert code == 0 and target.exists() and str(target) in out
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_on_either_side_shows_the_traceback(tmp_path: Path, where: str) -> None:
+    from scorecard.config import ConfigError
+
+    path = tmp_path / "bad.toml"
+    path.write_text("[scorecard\n")
+    command = ["config", "check", "--config", str(path)]
+    with pytest.raises(ConfigError):
+        cli.main(["--debug", *command] if where == "before" else [*command, "--debug"])
+
+
+def test_errors_map_to_their_exit_code_in_one_place() -> None:
+    from scorecard.errors import ConfigError, SecretsError, SourceError, StoreError
+
+    assert cli.exit_for(ConfigError("bad", key="k")) == (2, "k: bad")
+    assert cli.exit_for(cli.UsageError("no"))[0] == cli.EXIT_USAGE
+    for error in (cli.RuntimeFailure("x"), SecretsError("x"), StoreError("x"), SourceError("x")):
+        assert cli.exit_for(error) == (cli.EXIT_RUNTIME, "x")
+    assert cli.exit_for(FileNotFoundError(2, "No such file", "a.csv")) == (
+        1,
+        "No such file (a.csv)",
+    )
+    code, message = cli.exit_for(ValueError("odd"))
+    assert code == 1 and message.startswith("ValueError: odd") and "--debug" in message
