@@ -234,3 +234,13 @@ def test_legacy_entities_arrays_parse_too() -> None:
         group,
         group,
     ]
+
+
+def test_path_may_be_a_single_catalog_file() -> None:
+    entities, problems = load_entities(FIXTURES / "ops" / "pager.yaml")
+    assert [e["metadata"]["name"] for e in entities] == ["pager-bridge"] and problems == []
+
+
+def test_empty_folder_is_a_problem(tmp_path: Path) -> None:
+    entities, problems = load_entities(tmp_path)
+    assert entities == [] and [p.subject for p in problems] == [str(tmp_path)]

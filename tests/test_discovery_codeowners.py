@@ -43,6 +43,7 @@ def test_comments_blank_lines_and_trailing_comments() -> None:
 def test_owner_kinds() -> None:
     assert owner_kind("@acme/payments") == "team"
     assert owner_kind("@octocat") == "user"
+    assert owner_kind("@alice_acme") == "user"  # an Enterprise Managed User
     assert owner_kind("docs@example.com") == "email"
     assert owner_kind("payments") is None
 

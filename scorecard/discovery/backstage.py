@@ -107,11 +107,12 @@ def load_entities(
     folder: Path, *, section: str = "discovery.catalog"
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Every entity in the ``*.yaml``/``*.yml`` files under ``folder`` (sorted by
-    path, documents in file order); other documents are skipped, and a file
-    that is not YAML is a problem, not a crash."""
+    path, documents in file order; ``folder`` may be one file); other documents
+    are skipped, and a file that is not YAML is a problem, not a crash."""
     entities: list[dict[str, Any]] = []
     problems: list[Problem] = []
-    files = sorted(p for p in folder.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    found = [folder] if folder.is_file() else folder.rglob("*")
+    files = sorted(p for p in found if p.suffix in {".yaml", ".yml"} and p.is_file())
     if not files:
         problems.append(Problem(section, "no *.yaml catalog files found", str(folder)))
     for path in files:

@@ -47,7 +47,7 @@ MAX_CODEOWNERS_BYTES: Final = 3 * 1024 * 1024
 """GitHub ignores a CODEOWNERS file of 3 MB or more."""
 
 TEAM_OWNER: Final = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
-USER_OWNER: Final = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+USER_OWNER: Final = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_-]*$")  # `_`: managed users
 EMAIL_OWNER: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROOT_PATTERNS: Final = frozenset({"*", "/*", "**", "/**", "**/*", "/**/*"})
 """Patterns that own every file at the repo's root: their owner is the root owner."""

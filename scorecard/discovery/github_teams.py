@@ -10,9 +10,12 @@ Parsing reads GitHub's answers to ``GET /orgs/{org}/teams`` and
 ``GET /orgs/{org}/teams/{team_slug}/repos`` (field names as in GitHub's OpenAPI
 description: ``slug``, ``parent``, ``full_name``, ``permissions``); fetching
 runs on an injected ``list_all`` that follows GitHub's ``Link`` pages, so the
-sync can use the project's HTTP client. A child team inherits its parent's
-access, so a repo both hold belongs to the child (the more specific team)
-rather than becoming a conflict.
+sync can use the project's HTTP client.
+
+A child team inherits its parent's access, and GitHub lists inherited repos
+among the child's, so a repo a team and one of its ancestors both hold is the
+ancestor's grant: it stays with the ancestor instead of becoming a conflict
+with every child team (a narrower ``permissions``, or ``[[teams]]``, moves it).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
-from scorecard.discovery.model import DiscoveredTeam, Discovery, Problem
+from scorecard.discovery.model import DiscoveredTeam, Discovery
 
 __all__ = [
     "DEFAULT_PERMISSIONS",
@@ -105,26 +108,18 @@ def discover_github_teams(
     """One team per org team holding at least one repo, named by its slug.
 
     ``repos_of`` maps a slug to the repos it holds (:func:`team_repos`); a repo
-    a team and one of its ancestors both hold goes to the descendant."""
-    inherited: dict[str, set[str]] = {}
-    for slug, repos in repos_of.items():
-        for parent in ancestors(slug, parents):
-            inherited.setdefault(parent, set()).update(repo.casefold() for repo in repos)
+    an ancestor team holds too is the ancestor's (inherited access)."""
     teams: list[DiscoveredTeam] = []
     for slug in [*parents, *(s for s in repos_of if s not in parents)]:
-        kept = tuple(
-            repo
-            for repo in repos_of.get(slug, ())
-            if repo.casefold() not in inherited.get(slug, ())
-        )
+        inherited = {
+            repo.casefold()
+            for parent in ancestors(slug, parents)
+            for repo in repos_of.get(parent, ())
+        }
+        kept = tuple(repo for repo in repos_of.get(slug, ()) if repo.casefold() not in inherited)
         if kept:
             teams.append(DiscoveredTeam(slug, repos=kept, github_team=slug))
-    problems = tuple(
-        Problem(section, "holds no repo with the permissions asked for", f"team {slug}")
-        for slug in parents
-        if not repos_of.get(slug)
-    )
-    return Discovery(section, tuple(teams), problems)
+    return Discovery(section, tuple(teams))
 
 
 async def fetch_github_teams(

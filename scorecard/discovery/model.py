@@ -82,15 +82,14 @@ class DiscoveredTeam:
     github_team: str | None = None
 
     def entries(self) -> Iterator[tuple[Kind, str]]:
-        """Every owned value with its kind, repos first (the row order)."""
+        """Every owned repo, service and PagerDuty service with its kind, in row
+        order (the CODEOWNERS ``paths`` are apart: they may be shared)."""
         for repo in self.repos:
             yield "repo", repo
         for service in self.services:
             yield "service", service
         for pd_service in self.pagerduty_services:
             yield "pagerduty_service", pd_service
-        for path in self.paths:
-            yield "path", str(path)
 
 
 @dataclass(frozen=True)
@@ -138,16 +137,21 @@ class Draft:
     name: str
     base: TeamConfig | None = None
     owned: dict[tuple[Kind, str], Row] = field(default_factory=dict)
+    paths: dict[OwnedPath, Row] = field(default_factory=dict)
 
     def add(self, kind: Kind, value: str, origin: str) -> None:
         self.owned.setdefault(value_key(kind, value), Row(self.name, kind, value, origin))
+
+    def add_path(self, path: OwnedPath, origin: str) -> None:
+        self.paths.setdefault(path, Row(self.name, "path", str(path), origin))
 
     def values(self, kind: Kind) -> tuple[str, ...]:
         return tuple(row.value for row in self.owned.values() if row.kind == kind)
 
     def rows(self) -> list[Row]:
-        order: tuple[Kind, ...] = ("repo", "service", "pagerduty_service", "path")
-        return sorted(self.owned.values(), key=lambda row: order.index(row.kind))
+        order: tuple[Kind, ...] = ("repo", "service", "pagerduty_service")
+        owned = sorted(self.owned.values(), key=lambda row: order.index(row.kind))
+        return [*owned, *self.paths.values()]
 
     def team(self) -> TeamConfig:
         base = self.base or TeamConfig(name=self.name)
@@ -209,19 +213,19 @@ def resolve(
         problems.extend(discovery.problems)
         for found in discovery.teams:
             name = namer(found)
-            drafts.setdefault(name, Draft(name))
+            draft = drafts.setdefault(name, Draft(name))
+            for path in found.paths:
+                draft.add_path(path, discovery.section)
             for kind, value in found.entries():
                 key = value_key(kind, value)
-                if kind == "path":
-                    drafts[name].add(kind, value, discovery.section)
-                elif key not in explicit_owner:
+                if key not in explicit_owner:
                     claims.setdefault(key, []).append(Row(name, kind, value, discovery.section))
     problems.extend(settle_claims(claims, drafts))
     return Resolution(
         teams=tuple(draft.team() for draft in drafts.values()),
         rows=tuple(row for draft in drafts.values() for row in draft.rows()),
         problems=tuple(problems),
-        paths={name: paths_of(draft) for name, draft in drafts.items() if paths_of(draft)},
+        paths={name: tuple(draft.paths) for name, draft in drafts.items() if draft.paths},
     )
 
 
@@ -252,12 +256,3 @@ def settle_claims(
             what=f"claimed by {len(teams)} teams: {said}; left to no team until one claim goes",
             subject=f"{rows[0].kind.replace('_', ' ')} {rows[0].value}",
         )
-
-
-def paths_of(draft: Draft) -> tuple[OwnedPath, ...]:
-    """The CODEOWNERS paths of a draft, back as :class:`OwnedPath`."""
-    found: list[OwnedPath] = []
-    for value in draft.values("path"):
-        repo, _, pattern = value.partition(":")
-        found.append(OwnedPath(repo, pattern))
-    return tuple(found)
