@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scorecard.discovery.codeowners import (
     CODEOWNERS_LOCATIONS,
@@ -259,3 +261,66 @@ def test_deployments_go_to_the_team_listing_the_service_else_root() -> None:
     assert run_owner("search-api", services_of, "Platform") == "search"
     assert run_owner("unknown", services_of, "Platform") == "Platform"
     assert run_owner(None, services_of, "Platform") == "Platform"
+
+
+def test_rule_index_agrees_with_trying_every_rule() -> None:
+    patterns = [
+        "*",
+        "*.md",
+        "/services/",
+        "services/payments/",
+        "/services/payments/api/*",
+        "docs/*",
+        "apps/",
+        "**/logs",
+        "/a/**/b",
+        "/a/b*/c",
+        "/services/payments/README.md",
+        "/*",
+        "src/x",
+        "/services/payments/api/",
+    ]
+    text = "".join(f"{pattern} @acme/t{n}\n" for n, pattern in enumerate(patterns))
+    parsed = parse_codeowners(text, repo="a/b")
+    paths = [
+        "README.md",
+        "services/payments/api/x.py",
+        "services/payments/api/deep/x.py",
+        "services/payments/README.md",
+        "services/search/a.md",
+        "docs/a.md",
+        "docs/b/c.txt",
+        "x/apps/y",
+        "build/logs/z",
+        "a/b",
+        "a/q/r/b/c",
+        "a/bx/c/d",
+        "src/x/y",
+        "other/src/x",
+        "/services/payments/api/lead.py",
+    ]
+    for path in paths:
+        brute = next((rule for rule in reversed(parsed.rules) if rule.matches(path)), None)
+        assert parsed.rule_for(path) == brute, path
+
+
+SEGMENTS = st.sampled_from(["a", "b", "c.md", "logs", "*", "**", "b*", "*.md"])
+PATTERNS = st.builds(
+    lambda lead, segments, trail: lead + "/".join(segments) + trail,
+    st.sampled_from(["", "/"]),
+    st.lists(SEGMENTS, min_size=1, max_size=4),
+    st.sampled_from(["", "/"]),
+)
+PATHS = st.lists(st.sampled_from(["a", "b", "c.md", "logs", "bx"]), min_size=1, max_size=5).map(
+    "/".join
+)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.lists(PATTERNS, min_size=1, max_size=8), st.lists(PATHS, min_size=1, max_size=8))
+def test_rule_index_never_changes_the_answer(patterns: list[str], paths: list[str]) -> None:
+    text = "".join(f"{pattern} @acme/t{n}\n" for n, pattern in enumerate(patterns))
+    parsed = parse_codeowners(text, repo="a/b")
+    for path in paths:
+        brute = next((rule for rule in reversed(parsed.rules) if rule.matches(path)), None)
+        assert parsed.rule_for(path) == brute

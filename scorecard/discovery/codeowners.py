@@ -20,7 +20,7 @@ its docs (``docs/*``, ``apps/``, ``/build/logs/``, ``**/logs``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -79,6 +79,59 @@ class Rule:
         return self.matcher.match_file(path.lstrip("/")) is not None
 
 
+WILDCARDS: Final = frozenset("*?[\\")
+
+
+def literal_prefix(pattern: str) -> tuple[str, ...]:
+    """The leading path segments every match of ``pattern`` starts with; empty
+    for a pattern that may match anywhere (``*.js``, ``apps/``, ``**/logs``).
+
+    gitignore anchors a pattern to the root when it has a ``/`` at its start or
+    in its middle, so ``/services/payments/`` and ``docs/*`` only match below
+    ``services/payments`` and ``docs``."""
+    body = pattern[1:] if pattern.startswith("/") else pattern
+    trimmed = body.rstrip("/")
+    if not (pattern.startswith("/") or "/" in trimmed):
+        return ()
+    prefix: list[str] = []
+    for segment in trimmed.split("/"):
+        if not segment or WILDCARDS.intersection(segment):
+            break
+        prefix.append(segment)
+    return tuple(prefix)
+
+
+@dataclass(frozen=True)
+class RuleIndex:
+    """Which rules can match a path, so a lookup tests a few rules, not all.
+
+    Rules are positions in the file; ``anchored`` files each rule under its
+    literal prefix, ``floating`` holds those that may match anywhere."""
+
+    floating: tuple[int, ...]
+    anchored: Mapping[tuple[str, ...], tuple[int, ...]]
+
+    @classmethod
+    def of(cls, rules: Sequence[Rule]) -> RuleIndex:
+        floating: list[int] = []
+        anchored: dict[tuple[str, ...], list[int]] = {}
+        for position, rule in enumerate(rules):
+            prefix = literal_prefix(rule.pattern)
+            if prefix:
+                anchored.setdefault(prefix, []).append(position)
+            else:
+                floating.append(position)
+        return cls(tuple(floating), {k: tuple(v) for k, v in anchored.items()})
+
+    def candidates(self, path: str) -> list[int]:
+        """Positions of the rules that may match ``path``, last rule first."""
+        segments = tuple(path.strip("/").split("/"))
+        found = list(self.floating)
+        for depth in range(1, len(segments) + 1):
+            found.extend(self.anchored.get(segments[:depth], ()))
+        return sorted(found, reverse=True)
+
+
 @dataclass(frozen=True)
 class CodeOwners:
     """A repo's CODEOWNERS file: its usable rules in file order and the lines skipped."""
@@ -87,12 +140,16 @@ class CodeOwners:
     location: str
     rules: tuple[Rule, ...]
     problems: tuple[Problem, ...] = ()
+    index: RuleIndex = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", RuleIndex.of(self.rules))
 
     def rule_for(self, path: str) -> Rule | None:
         """The rule GitHub applies to ``path``: the last one that matches."""
-        for rule in reversed(self.rules):
-            if rule.matches(path):
-                return rule
+        for position in self.index.candidates(path):
+            if self.rules[position].matches(path):
+                return self.rules[position]
         return None
 
     def owners_of(self, path: str) -> tuple[str, ...]:
