@@ -83,14 +83,17 @@ def _fake(server: Any) -> tuple[Any, int]:
 
 def _config(url: str, concurrency: int) -> Any:
     from scorecard.config import Config, SourceConfig, TeamConfig
+    from scorecard.sources.registry import options_class
 
     source = SourceConfig(
         name="github",
         kind="github",
-        api_url=url,
-        token_env="SCORECARD_BENCH_TOKEN",
-        timeout_s=30,
-        max_concurrency=concurrency,
+        options=options_class("github")(
+            api_url=url,
+            token_env="SCORECARD_BENCH_TOKEN",
+            timeout_s=30,
+            max_concurrency=concurrency,
+        ),
     )
     teams = tuple(
         TeamConfig(

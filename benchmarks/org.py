@@ -83,6 +83,7 @@ def service_names(size: Size) -> list[str]:
 def config_for(size: Size) -> Any:
     """The config a lead would write for this org: teams own repos and services."""
     from scorecard.config import Config, SourceConfig, TeamConfig
+    from scorecard.sources.registry import options_class
 
     names = team_names(size)
     repos = repo_names(size)
@@ -97,7 +98,11 @@ def config_for(size: Size) -> Any:
         for i, name in enumerate(names)
     )
     sources = tuple(
-        SourceConfig(name=name, kind="files", refresh_minutes=60.0)
+        SourceConfig(
+            name=name,
+            kind="files",
+            options=options_class("files")(path=Path(), refresh_minutes=60.0),
+        )
         for name in ("github", "pagerduty", "codecov", "prometheus")
     )
     return Config(path=None, org="Bench", teams=teams, sources=sources)

@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Final, Literal
 
 __all__ = [
     "DEFAULT_MAX_WAIT_S",
+    "KEYRING_MARKER",
     "Check",
     "HttpOptions",
     "OptionProblem",
@@ -47,6 +48,9 @@ Check = Literal["url", "regex", "regex_list", "env_name", "severity_map", "path"
 with ``allow_insecure``), ``regex`` / ``regex_list`` (compiles), ``env_name`` (an
 environment variable's name, not a token), ``severity_map`` (values are
 ``sev1``..``sev5``), ``path`` (resolved against the config file's folder)."""
+
+KEYRING_MARKER: Final = "keyring"
+"""``token = "keyring"``: read the source's token from the OS keyring."""
 
 DEFAULT_MAX_WAIT_S: Final = 60.0
 """Longest wait for a vendor's rate limit before a sync stops with partial data."""
@@ -115,6 +119,11 @@ class SourceOptions:
     def problems(self, team_names: Sequence[str]) -> Iterator[OptionProblem]:
         """Checks that span fields or need the config's team names; none by default."""
         return iter(())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Transitional, for readers written when options were a dict: the field
+        ``key``, else ``default``. Removed once every source reads attributes."""
+        return getattr(self, key, default)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.config import Config, TeamConfig
 from scorecard.sources import codecov
 from scorecard.store import Store
 from scorecard.sync import sync
 from tests.fakes.codecov import FakeCodecov, days_back
 from tests.fakes.server import FakeServer, Reply
+from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -29,7 +30,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def org_config(fake: FakeCodecov, **options: Any) -> Config:
-    source = SourceConfig(
+    source = source_config(
         name="cov",
         kind="codecov",
         api_url=fake.url,

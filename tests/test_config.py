@@ -8,8 +8,6 @@ import pytest
 
 from scorecard import bands
 from scorecard.config import (
-    DEFAULT_API_URLS,
-    KNOWN_KINDS,
     Config,
     ConfigError,
     default_config_path,
@@ -19,6 +17,7 @@ from scorecard.config import (
     starter_config_text,
     write_starter_config,
 )
+from scorecard.sources.registry import known_kinds, options_class
 
 ROOT = Path(__file__).resolve().parent.parent
 TEAM = '[[teams]]\nname = "Payments"\nrepos = ["acme/pay"]\n'
@@ -505,13 +504,13 @@ def test_full_config_round_trip(tmp_path: Path) -> None:
 
     gh = config.source("gh")
     assert (gh.kind, gh.token_env, gh.token) == ("github", "GH_TOKEN", None)
-    assert gh.api_url == DEFAULT_API_URLS["github"]
+    assert gh.api_url == options_class("github").default_api_url == "https://api.github.com"
     assert (gh.timeout_s, gh.max_concurrency, gh.refresh_minutes) == (10.0, 8, 15.0)
-    assert gh.options["deploy_workflows"] == ("deploy",)
+    assert gh.options.deploy_workflows == ("deploy",)
     og = config.source("og")
     assert og.api_url == "https://api.eu.opsgenie.com"
-    assert og.options["region"] == "eu"
-    assert config.source("cov").options["service"] == "github"
+    assert og.options.region == "eu"
+    assert config.source("cov").options.service == "github"
     local = config.source("local")
     assert local.path == tmp_path / "data" / "exports"
     assert local.strict is True
@@ -557,7 +556,7 @@ def test_unknown_source_lists_known_ones() -> None:
 def test_example_config_parses_and_covers_every_kind() -> None:
     path = ROOT / "config.example.toml"
     config = load_config(path)
-    assert {s.kind for s in config.sources} == set(KNOWN_KINDS)
+    assert {s.kind for s in config.sources} == set(known_kinds())
     assert config.warnings == ()
     assert len(config.teams) >= 3
     ai = next(c for c in config.change_classes if c.name == "ai")
@@ -780,12 +779,16 @@ def test_incident_and_coverage_options_are_kept() -> None:
     )
     config = parse_config(text, None)
     pd, io, og, cov = (config.source(n) for n in ("pd", "io", "og", "cov"))
-    assert pd.options["deployment_link_pattern"] == "deploy (?P<deployment>[0-9a-f]{7,40})"
-    assert io.options["deployment_field"] == "Caused by"
-    assert io.options["deployment_link_pattern"] == "dep-\\d+"
-    assert io.options["severity_map"] == {"Critical": "sev1"}
-    assert og.options["severity_map"] == {"P3": "sev2"} and og.options["use_alerts"] is True
-    assert cov.options == {"service": "gitlab", "branch": "develop"}
+    assert pd.options.deployment_link_pattern == "deploy (?P<deployment>[0-9a-f]{7,40})"
+    assert io.options.deployment_field == "Caused by"
+    assert io.options.deployment_link_pattern == "dep-\\d+"
+    assert io.options.severity_map == {"Critical": "sev1"}
+    assert og.options.severity_map == {"P3": "sev2"} and og.options.use_alerts is True
+    assert (cov.options.service, cov.options.branch, cov.options.owner) == (
+        "gitlab",
+        "develop",
+        None,
+    )
 
 
 PROM = '[sources.prom]\nkind = "prometheus"\nurl = "http://localhost:9090"\n'
@@ -872,12 +875,12 @@ def test_monitoring_options_are_kept() -> None:
     config = parse_config(text, None)
     prom, am = config.source("prom"), config.source("am")
     assert prom.api_url == "http://localhost:9090"
-    assert prom.options["alert_incidents"] is True
-    assert prom.options["alert_teams"] == ("payments",)
-    assert prom.options["alert_service_label"] == "app"
-    assert prom.options["alert_severity_label"] == "priority"
-    assert prom.options["alert_min_minutes"] == 5.0
-    assert prom.options["severity_map"] == {"P1": "sev1"}
-    assert prom.options["queries"] == {"burn": 'slo:burn{service=~"$services"}'}
-    assert am.options["alert_teams"] == ("Payments",)
-    assert "alert_incidents" not in am.options
+    assert prom.options.alert_incidents is True
+    assert prom.options.alert_teams == ("payments",)
+    assert prom.options.alert_service_label == "app"
+    assert prom.options.alert_severity_label == "priority"
+    assert prom.options.alert_min_minutes == 5.0
+    assert prom.options.severity_map == {"P1": "sev1"}
+    assert prom.options.queries == {"burn": 'slo:burn{service=~"$services"}'}
+    assert am.options.alert_teams == ("Payments",)
+    assert am.options.alert_incidents is False  # not written: the default

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from scorecard import export, model, service
-from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.config import Config, TeamConfig
 from scorecard.fs import atomic_write_text
 from scorecard.scoring import SUMMARY_COLUMNS
+from tests.source_config import source_config
 
 GOLDEN = Path(__file__).parent / "golden"
 AS_OF = pd.Timestamp("2024-03-01T00:00:00Z")
@@ -34,7 +35,7 @@ def small_report(hostile: bool = False):  # type: ignore[no-untyped-def]
             TeamConfig(name="Payments", repos=("acme/pay",), services=("pay",)),
             TeamConfig(name=team_b, repos=("acme/search",), services=("search",)),
         ),
-        sources=(SourceConfig(name="gh", kind="files", token=SENTINEL_TOKEN),),
+        sources=(source_config(name="gh", kind="files", path=Path(), token=SENTINEL_TOKEN),),
     )
     deploys = [
         # Payments: 4 successful prod deploys (2 canary), 1 failure, 1 staging.

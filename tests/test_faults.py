@@ -22,13 +22,14 @@ import pandas as pd
 import pytest
 
 from scorecard import service
-from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.config import Config, TeamConfig
 from scorecard.sources import base
 from scorecard.store import Store
 from scorecard.sync import SyncSummary, sync
 from tests.fakes.faulty import FaultyServer, Hang, Reset, Trickle
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import FakeServer, Reply, Request, running
+from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -86,7 +87,7 @@ def make_config(url: str, folder: Path, *, timeout_s: float = 1.0) -> Config:
             TeamConfig(name="Search", services=("search",)),
         ),
         sources=(
-            SourceConfig(
+            source_config(
                 name="gh",
                 kind="github",
                 api_url=url,
@@ -95,7 +96,7 @@ def make_config(url: str, folder: Path, *, timeout_s: float = 1.0) -> Config:
                 max_concurrency=2,
                 options={"max_wait_s": 0.5},
             ),
-            SourceConfig(name="local", kind="files", path=folder),
+            source_config(name="local", kind="files", path=folder),
         ),
     )
 

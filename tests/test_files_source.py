@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 
 from scorecard import model
-from scorecard.config import SourceConfig
 from scorecard.sources import FatalSourceError, FetchContext, SourceResult, build_source, registry
 from scorecard.sources.files import FilesSource
+from tests.source_config import source_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "files"
 UTC = timezone.utc
 
 
 def read(path: Path, *, strict: bool = False, name: str = "local") -> SourceResult:
-    cfg = SourceConfig(name=name, kind="files", path=path, strict=strict)
+    cfg = source_config(name=name, kind="files", path=path, strict=strict)
     source = build_source(cfg)
     assert isinstance(source, FilesSource)
     return source.read()
@@ -141,7 +141,7 @@ def test_strict_makes_the_first_bad_row_fatal() -> None:
 
 def test_strict_override_from_sync(tmp_path: Path) -> None:
     write(tmp_path, "rollouts.csv", "service,at,strategy\nsvc,2024-01-01,sideways\n")
-    cfg = SourceConfig(name="local", kind="files", path=tmp_path)
+    cfg = source_config(name="local", kind="files", path=tmp_path)
     source = build_source(cfg, strict=True)
     assert isinstance(source, FilesSource)
     with pytest.raises(FatalSourceError, match=r"rollouts\.csv:2: strategy: unknown value"):
@@ -211,7 +211,7 @@ def test_empty_directory_is_reported_not_fatal(tmp_path: Path) -> None:
 
 
 def test_fetch_records_file_state_and_notices_unchanged_directory() -> None:
-    cfg = SourceConfig(name="local", kind="files", path=FIXTURES / "good")
+    cfg = source_config(name="local", kind="files", path=FIXTURES / "good")
     source = build_source(cfg)
     messages: list[str] = []
     now = datetime(2024, 3, 10, tzinfo=UTC)
@@ -230,6 +230,6 @@ def test_unsupported_and_unknown_kinds_are_fatal(monkeypatch: pytest.MonkeyPatch
     # A kind the config knows but whose module does not exist (yet).
     monkeypatch.setattr(registry, "KNOWN_KINDS", (*registry.KNOWN_KINDS, "vaporware"))
     with pytest.raises(FatalSourceError, match="kind 'vaporware' is not supported yet"):
-        build_source(SourceConfig(name="v", kind="vaporware"))
+        build_source(source_config(name="v", kind="vaporware"))
     with pytest.raises(FatalSourceError, match="unknown kind 'nope'"):
-        build_source(SourceConfig(name="x", kind="nope"))
+        build_source(source_config(name="x", kind="nope"))

@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.config import Config, TeamConfig
 from scorecard.sources import github
 from scorecard.store import Store
 from scorecard.sync import sync
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -154,7 +155,7 @@ def build_org(server: FakeServer) -> FakeGitHub:
 
 
 def org_config(url: str, **options: Any) -> Config:
-    source = SourceConfig(
+    source = source_config(
         name="gh",
         kind="github",
         api_url=url,

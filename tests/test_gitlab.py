@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.config import Config, TeamConfig
 from scorecard.sources import gitlab
 from scorecard.store import Store
 from scorecard.sync import sync
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -140,7 +141,7 @@ def build_org(server: FakeServer) -> FakeGitLab:
 
 
 def org_config(fake: FakeGitLab, **options: Any) -> Config:
-    source = SourceConfig(
+    source = source_config(
         name="gl",
         kind="gitlab",
         api_url=fake.url,

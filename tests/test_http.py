@@ -23,12 +23,13 @@ from scorecard.sources.base import (
     request_key,
 )
 from tests.fakes.server import FakeServer, Reply, Request, link_header, page_slice, running
+from tests.source_config import source_config
 
 TOKEN = "ghp_SENTINELtoken0123456789"
 
 
 def cfg(url: str, **options: Any) -> SourceConfig:
-    return SourceConfig(
+    return source_config(
         name="gh", kind="github", api_url=url, timeout_s=5, max_concurrency=2, options=options
     )
 
@@ -237,7 +238,7 @@ def test_plain_http_is_refused_except_to_localhost() -> None:
         HttpClient(cfg("http://github.example.com/api/v3"))
     HttpClient(cfg("http://127.0.0.1:9/api"))
     HttpClient(cfg("http://localhost:9/api"))
-    insecure = SourceConfig(
+    insecure = source_config(
         name="gh", kind="github", api_url="http://ghe.internal/api/v3", allow_insecure=True
     )
     HttpClient(insecure)

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.config import Config, TeamConfig
 from scorecard.sources import incidentio
 from scorecard.sources.incidents import Vocabulary
 from scorecard.store import Store
 from scorecard.sync import sync
 from tests.fakes.incidentio import FakeIncidentIo, incident, text_entry
 from tests.fakes.server import FakeServer, Reply
+from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -24,7 +25,7 @@ TOKEN = "inc_SENTINEL0123456789abcdef"
 
 
 def source(**options: Any) -> incidentio.IncidentIoSource:
-    cfg = SourceConfig(
+    cfg = source_config(
         name="io",
         kind="incidentio",
         api_url="https://api.incident.io",
@@ -143,7 +144,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def org_config(fake: FakeIncidentIo) -> Config:
-    cfg = SourceConfig(
+    cfg = source_config(
         name="io",
         kind="incidentio",
         api_url=fake.url,

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, SourceConfig, TeamConfig, parse_config
+from scorecard.config import Config, TeamConfig, parse_config
 from scorecard.sources import opsgenie
 from scorecard.store import Store
 from scorecard.sync import sync
 from tests.fakes.opsgenie import FakeOpsgenie, alert, incident
 from tests.fakes.server import FakeServer, Reply
+from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -23,7 +24,7 @@ TOKEN = "0b1c2d3e-SENTINEL-4f5a-6b7c-8d9e0f1a2b3c"
 
 
 def make(api_url: str = "https://api.opsgenie.com", **options: Any) -> Config:
-    cfg = SourceConfig(
+    cfg = source_config(
         name="og",
         kind="opsgenie",
         api_url=api_url,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, SourceConfig, TeamConfig
+from scorecard.config import Config, TeamConfig
 from scorecard.sources import pagerduty
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
@@ -20,6 +20,7 @@ from scorecard.store import Store
 from scorecard.sync import sync
 from tests.fakes.pagerduty import FakePagerDuty, incident
 from tests.fakes.server import FakeServer, Reply
+from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -131,7 +132,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def org_config(fake: FakePagerDuty, **options: Any) -> Config:
-    source = SourceConfig(
+    source = source_config(
         name="pd",
         kind="pagerduty",
         api_url=fake.url,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import keyring.backend
@@ -24,6 +25,7 @@ from scorecard.secrets import (
     set_token,
     token_origin,
 )
+from tests.source_config import source_config
 
 TOKEN = "ghp_inMemoryTestToken0123456789"
 
@@ -72,7 +74,7 @@ def no_backend() -> Iterator[None]:
 
 
 def gh(**kwargs: object) -> SourceConfig:
-    return SourceConfig(name="gh", kind="github", **kwargs)  # type: ignore[arg-type]
+    return source_config(name="gh", kind="github", **kwargs)
 
 
 def test_set_resolve_delete(memory: MemoryKeyring) -> None:
@@ -98,7 +100,7 @@ def test_set_resolve_delete(memory: MemoryKeyring) -> None:
 def test_tokens_are_per_source(memory: MemoryKeyring) -> None:
     set_token("gh", TOKEN)
     set_token("pd", "pd-token-value")
-    other = SourceConfig(name="pd", kind="pagerduty", token="keyring")
+    other = source_config(name="pd", kind="pagerduty", token="keyring")
     assert resolve_token(other) == "pd-token-value"
     assert resolve_token(gh(token="keyring")) == TOKEN
 
@@ -130,7 +132,9 @@ def test_plain_text_token(memory: MemoryKeyring) -> None:
 def test_files_and_demo_need_no_token(memory: MemoryKeyring) -> None:
     set_token("local", TOKEN)
     for kind in ("files", "demo"):
-        source = SourceConfig(name="local", kind=kind)
+        source = source_config(
+            name="local", kind=kind, **({"path": Path()} if kind == "files" else {})
+        )
         assert resolve_token(source) is None
         assert token_origin(source) == "none needed"
 
@@ -145,7 +149,7 @@ def test_token_origin_never_contains_the_token(
         gh(token="keyring"),
         gh(token=TOKEN),
         gh(token_env="GH_TOKEN_FOR_TEST"),
-        SourceConfig(name="gh", kind="files"),
+        source_config(name="gh", kind="files", path=Path()),
     ]
     origins = [token_origin(s) for s in sources]
     assert all(TOKEN not in o and TOKEN[:10] not in o for o in origins)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from scorecard import cli, service
-from scorecard.config import SourceConfig
 from scorecard.sources.base import FatalSourceError, HttpClient, SourceError
 from scorecard.store import Store
 from tests.fakes.server import FakeServer, Reply, running
+from tests.source_config import source_config
 from tests.test_faults import build
 
 SENTINEL = "ghp_LEAKSENTINEL9f8e7d6c5b4a3210zz"
@@ -208,7 +208,7 @@ def test_a_plain_text_token_in_the_config_is_not_echoed(
 
 
 def client(url: str, **kwargs: object) -> HttpClient:
-    cfg = SourceConfig(name="gh", kind="github", api_url=url, timeout_s=2, **kwargs)  # type: ignore[arg-type]
+    cfg = source_config(name="gh", kind="github", api_url=url, timeout_s=2, **kwargs)  # type: ignore[arg-type]
     return HttpClient(cfg, auth_headers={"Authorization": f"Bearer {SENTINEL}"}, secrets=[SENTINEL])
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from scorecard import cli, config, model, service
 from scorecard.tui.standup import StandupApp, StandupOptions, build_cards, resolve_teams
+from tests.source_config import source_config
 
 AS_OF = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 SMALL = (100, 30)
@@ -289,8 +290,8 @@ def test_live_scorecard_marks_failed_sources_stale(tmp_path: Path) -> None:
         path=None,
         teams=(config.TeamConfig(name="Payments", repos=("o/r",)),),
         sources=(
-            config.SourceConfig(name="local", kind="files", path=tmp_path),
-            config.SourceConfig(name="broken", kind="files", path=tmp_path / "missing"),
+            source_config(name="local", kind="files", path=tmp_path),
+            source_config(name="broken", kind="files", path=tmp_path / "missing"),
         ),
     )
     card = service.live_scorecard(cfg, as_of=AS_OF, now=AS_OF)

@@ -25,6 +25,7 @@ from scorecard.tui.screens.team import TeamScreen
 from scorecard.tui.widgets.charts import gap_bar, sparkline
 from scorecard.tui.widgets.scatter import Point, plot
 from scorecard.tui.widgets.text import literal, safe_text
+from tests.source_config import source_config
 
 AS_OF = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 SIZE = (140, 40)
@@ -432,7 +433,7 @@ async def test_offline_config_reads_empty_cache(tmp_path: Path) -> None:
     cfg = config.Config(
         path=None,
         teams=(config.TeamConfig(name="Payments", repos=("o/r",)),),
-        sources=(config.SourceConfig(name="local", kind="files", path=tmp_path),),
+        sources=(source_config(name="local", kind="files", path=tmp_path),),
     )
     app = ScorecardApp(
         TuiOptions(config=cfg, offline=True, store_root=tmp_path / "cache"), now=lambda: AS_OF

@@ -7,13 +7,13 @@ naming the file, the line, the dotted key and what to do about it.
 
 Modules: :mod:`.model` (the validated objects), :mod:`.toml_lines` (the line of
 a key), :mod:`.checker` (typed value checks), :mod:`.parse` (the sections),
-:mod:`.source_section` (a ``[sources.NAME]`` section), :mod:`.teams`,
+:mod:`.source_section` (a ``[sources.NAME]`` section) and
+:mod:`.options_schema` (a kind's ``Options`` as its schema), :mod:`.teams`,
 :mod:`.locations` (which file; reading it), :mod:`.starter` (`scorecard init`).
 """
 
 from __future__ import annotations
 
-from scorecard.config.kinds import DEFAULT_API_URLS, HTTP_KINDS, KNOWN_KINDS, SOURCE_KEYS
 from scorecard.config.locations import default_config_path, find_config_path, load_config
 from scorecard.config.model import (
     KEYRING_MARKER,
@@ -27,11 +27,7 @@ from scorecard.config.starter import starter_config_text, write_starter_config
 from scorecard.errors import ConfigError
 
 __all__ = [
-    "DEFAULT_API_URLS",
-    "HTTP_KINDS",
     "KEYRING_MARKER",
-    "KNOWN_KINDS",
-    "SOURCE_KEYS",
     "ChangeClassConfig",
     "Config",
     "ConfigError",

@@ -12,12 +12,12 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from scorecard import bands
-from scorecard.config.kinds import HTTP_KINDS
 from scorecard.config.toml_lines import quote_part
 from scorecard.errors import ConfigError
+from scorecard.options import KEYRING_MARKER, HttpOptions, SourceOptions
 
 __all__ = [
     "KEYRING_MARKER",
@@ -26,9 +26,6 @@ __all__ = [
     "SourceConfig",
     "TeamConfig",
 ]
-
-KEYRING_MARKER: Final = "keyring"
-"""``token = "keyring"``: read the source's token from the OS keyring."""
 
 
 @dataclass(frozen=True)
@@ -46,29 +43,67 @@ class TeamConfig:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """One configured connection; kind-specific keys live in ``options``."""
+    """One configured connection: its name, its kind and the kind's typed options.
+
+    ``options`` is an instance of the kind's ``Options`` class
+    (:func:`scorecard.sources.registry.options_class`); sources read its typed
+    attributes (``cfg.options.deploy_workflows``).
+    """
 
     name: str
     kind: str
-    api_url: str | None = None
-    token: str | None = None
-    token_env: str | None = None
-    timeout_s: float = 30.0
-    max_concurrency: int = 4
-    allow_insecure: bool = False
-    refresh_minutes: float = 60.0
-    path: Path | None = None
-    strict: bool = False
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: SourceOptions
 
     @property
     def needs_token(self) -> bool:
         """Whether this kind talks to an API that may take a token."""
-        return self.kind in HTTP_KINDS
+        return isinstance(self.options, HttpOptions)
 
     @property
     def has_plaintext_token(self) -> bool:
+        """A token written in the config itself rather than the keyring or a variable."""
         return self.token is not None and self.token != KEYRING_MARKER
+
+    # Transitional read-only views of the options, for readers written before
+    # SourceConfig carried typed options; removed once every reader uses ``options``.
+
+    @property
+    def api_url(self) -> str | None:
+        """The API base URL: the written one, else the vendor's (HTTP kinds only)."""
+        return self.options.base_url if isinstance(self.options, HttpOptions) else None
+
+    @property
+    def token(self) -> str | None:
+        return self.options.token if isinstance(self.options, HttpOptions) else None
+
+    @property
+    def token_env(self) -> str | None:
+        return self.options.token_env if isinstance(self.options, HttpOptions) else None
+
+    @property
+    def timeout_s(self) -> float:
+        return self.options.timeout_s if isinstance(self.options, HttpOptions) else 30.0
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.options.max_concurrency if isinstance(self.options, HttpOptions) else 4
+
+    @property
+    def allow_insecure(self) -> bool:
+        return self.options.allow_insecure if isinstance(self.options, HttpOptions) else False
+
+    @property
+    def refresh_minutes(self) -> float:
+        return self.options.refresh_minutes
+
+    @property
+    def path(self) -> Path | None:
+        value = getattr(self.options, "path", None)
+        return value if isinstance(value, Path) else None
+
+    @property
+    def strict(self) -> bool:
+        return bool(getattr(self.options, "strict", False))
 
 
 @dataclass(frozen=True)

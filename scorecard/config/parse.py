@@ -17,7 +17,7 @@ from typing import Any, Final
 from scorecard import bands
 from scorecard.config.checker import Checker, closest_hint, describe
 from scorecard.config.model import Config, SourceConfig
-from scorecard.config.source_section import check_alert_teams, parse_source
+from scorecard.config.source_section import check_problems, parse_source
 from scorecard.config.teams import parse_change_classes, parse_teams
 from scorecard.config.toml_lines import KeyPath
 
@@ -53,9 +53,9 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     settings = _settings(ck, data)
     thresholds = _parse_thresholds(ck, data)
     aliases = _service_aliases(ck, data)
-    sources = _parse_sources(ck, data, path, warnings)
+    sources = _parse_sources(ck, data, warnings)
     teams = parse_teams(ck, data)
-    check_alert_teams(ck, sources, teams)
+    check_problems(ck, sources, [t.name for t in teams])
     classes = parse_change_classes(ck, data)
     return Config(
         path=path,
@@ -183,7 +183,7 @@ def _triple(ck: Checker, key: KeyPath, value: object) -> tuple[float, ...]:
 
 
 def _parse_sources(
-    ck: Checker, data: Mapping[str, Any], path: Path | None, warnings: list[str]
+    ck: Checker, data: Mapping[str, Any], warnings: list[str]
 ) -> tuple[SourceConfig, ...]:
     raw = ck.table(data, ("sources",))
     out: list[SourceConfig] = []
@@ -201,7 +201,7 @@ def _parse_sources(
                 f"expected a table, got {describe(body)}",
                 f'write it as a [sources.{name}] section with `kind = "..."`',
             )
-        out.append(parse_source(ck, name, body, path, warnings))
+        out.append(parse_source(ck, name, body, warnings))
     if not out:
         warnings.append(
             "no [sources.*] are configured, so there is no data to show; "

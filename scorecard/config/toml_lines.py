@@ -23,14 +23,14 @@ _BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def quote_part(part: str | int) -> str:
-    """One part of a dotted key as TOML writes it (``[0]``, ``gh``, ``"my github"``)."""
+    """One part of a dotted key as TOML writes it (``[0]``, ``gh``, ``"my source"``)."""
     if isinstance(part, int):
         return f"[{part}]"
     return part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
 
 
 def dotted(key: KeyPath) -> str:
-    """The key as shown in messages: ``teams[1].repos``, ``sources."my github"``."""
+    """The key as shown in messages: ``teams[1].repos``, ``sources."my source"``."""
     out = ""
     for part in key:
         text = quote_part(part)
