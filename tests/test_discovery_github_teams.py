@@ -1,7 +1,9 @@
-"""GitHub org teams as teams: repos they hold admin or maintain on (SPEC §12)."""
+"""GitHub org teams as teams: repos they hold admin or maintain on (SPEC §12);
+GitHub's own payloads for the answers discovery reads (teams, repos, contents)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from functools import cache
@@ -17,6 +19,7 @@ from scorecard.discovery.github_teams import (
     team_parents,
     team_repos,
 )
+from scorecard.discovery.monorepo import decode_content, fetch_codeowners, is_file
 
 OPENAPI = Path(__file__).parent / ".octokit" / "package" / "generated" / "api.github.com.json"
 TEAMS_PATH = "/orgs/{org}/teams"
@@ -39,8 +42,8 @@ def ok_content(path: str) -> dict[str, Any]:
     return content["application/json"]
 
 
-def example(path: str) -> Any:
-    ref = ok_content(path)["examples"]["default"]["$ref"].rsplit("/", 1)[-1]
+def example(path: str, name: str = "default") -> Any:
+    ref = ok_content(path)["examples"][name]["$ref"].rsplit("/", 1)[-1]
     return openapi()["components"]["examples"][ref]["value"]
 
 
@@ -160,3 +163,35 @@ async def test_fetch_lists_teams_then_each_teams_repos() -> None:
     assert [path for path, _ in asked] == ["/orgs/acme/teams", "/orgs/acme/teams/payments/repos"]
     assert all(params == {"per_page": 100} for _, params in asked)
     assert [(t.name, t.repos) for t in found.teams] == [("payments", ("acme/pay",))]
+
+
+# --- CODEOWNERS through the contents API -----------------------------------------------------
+
+CONTENTS_PATH = "/repos/{owner}/{repo}/contents/{path}"
+
+
+def test_official_contents_examples_decode() -> None:
+    file_answer = example(CONTENTS_PATH, "response-if-content-is-a-file")
+    assert is_file(file_answer) and file_answer["encoding"] == "base64"
+    # The example spells the API's line breaks in the base64 as a literal "\\n".
+    content = file_answer["content"].replace("\\n", "\n")
+    answer = {**file_answer, "content": content}
+    text = decode_content(answer)
+    assert text is not None and text.startswith("# Yoga Bo")
+    assert text == base64.b64decode(content).decode("utf-8", errors="replace")
+    folder_answer = example(CONTENTS_PATH, "response-if-content-is-a-directory")
+    assert not is_file(folder_answer)
+    symlink_answer = example(CONTENTS_PATH, "response-if-content-is-a-symlink")
+    assert not is_file(symlink_answer)
+
+
+async def test_codeowners_too_large_to_inline_is_found_and_reported() -> None:
+    async def get_json(path: str, params: Any) -> Any:
+        if path.endswith("/contents/.github/CODEOWNERS"):
+            return {"type": "file", "encoding": "none", "content": "", "size": 2_000_000}
+        raise AssertionError(f"looked further than the first file found: {path}")
+
+    found = await fetch_codeowners(get_json, "acme/monorepo")
+    assert found is not None and found.location == ".github/CODEOWNERS" and found.rules == ()
+    (problem,) = found.problems
+    assert "local copy" in problem.what and problem.subject == "acme/monorepo:.github/CODEOWNERS"

@@ -221,22 +221,33 @@ async def fetch_codeowners(
 ) -> CodeOwners | None:
     """The CODEOWNERS GitHub uses for ``repo``, read through the contents API
     (``GET /repos/{owner}/{repo}/contents/{path}``) in GitHub's lookup order;
-    None when the repo has none."""
+    None when the repo has none. A file the API will not inline (over 1 MB)
+    is found but unread: a problem that says to use a local copy."""
     for location in CODEOWNERS_LOCATIONS:
         body = await get_json(f"/repos/{repo}/contents/{location}", {})
+        if not is_file(body):
+            continue
         text = decode_content(body)
         if text is not None:
             return parse_codeowners(text, repo=repo, location=location, section=section)
+        what = (
+            "GitHub's contents API does not inline this file (over 1 MB): "
+            f'read it from a local copy, files = {{ "{repo}" = "path/to/CODEOWNERS" }}'
+        )
+        return CodeOwners(repo, location, (), (Problem(section, what, f"{repo}:{location}"),))
     return None
 
 
+def is_file(body: Any) -> bool:
+    """A contents-API answer for a file (not a 404's None, not a folder listing)."""
+    return isinstance(body, dict) and body.get("type", "file") == "file"
+
+
 def decode_content(body: Any) -> str | None:
-    """The text of a contents-API file answer (base64 ``content``), or None
-    (missing file, a folder listing, undecodable content)."""
-    if not isinstance(body, dict) or body.get("type", "file") != "file":
-        return None
-    content = body.get("content")
-    if not isinstance(content, str) or body.get("encoding", "base64") != "base64":
+    """The text of a contents-API file answer (base64 ``content``), or None when
+    it carries none (``encoding: none`` for large files, undecodable content)."""
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, str) or not content or body.get("encoding") != "base64":
         return None
     try:
         raw = base64.b64decode(content, validate=False)
