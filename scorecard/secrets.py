@@ -10,19 +10,17 @@ functions: resolving backends is slow and most commands (``export --offline``,
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
-from scorecard.config.model import KEYRING_MARKER
 from scorecard.errors import SecretsError
-from scorecard.options import HttpOptions
+from scorecard.options import HttpOptions, SourceOptions
 from scorecard.text import redact
 
-if TYPE_CHECKING:
-    from scorecard.config.model import SourceConfig
-
 __all__ = [
+    "KEYRING_MARKER",
     "KEYRING_SERVICE",
     "SecretsError",
+    "TokenSource",
     "delete_token",
     "redact",
     "resolve_token",
@@ -33,10 +31,25 @@ __all__ = [
 ]
 
 KEYRING_SERVICE: Final = "scorecard"
+KEYRING_MARKER: Final = "keyring"
+"""``token = "keyring"``: read the source's token from the OS keyring."""
 _NO_TOKEN_KINDS: Final = frozenset({"files", "demo"})
 
 
-def token_settings(source: SourceConfig) -> tuple[str | None, str | None]:
+class TokenSource(Protocol):
+    """What this module needs of a configured source (``config.SourceConfig``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def options(self) -> SourceOptions: ...
+
+
+def token_settings(source: TokenSource) -> tuple[str | None, str | None]:
     """``(token, token_env)`` as the source's config writes them."""
     options = source.options
     if isinstance(options, HttpOptions):
@@ -44,7 +57,7 @@ def token_settings(source: SourceConfig) -> tuple[str | None, str | None]:
     return None, None
 
 
-def token_values(source: SourceConfig) -> list[str]:
+def token_values(source: TokenSource) -> list[str]:
     """Token values ``source`` may use (plain text or from its variable), to scrub from
     anything shown or stored. Never reads the keyring."""
     token, token_env = token_settings(source)
@@ -104,7 +117,7 @@ def _get(source_name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def resolve_token(source: SourceConfig) -> str | None:
+def resolve_token(source: TokenSource) -> str | None:
     """The token for ``source``, or None when none is configured or found.
 
     ``token_env`` reads the environment; ``token = "keyring"`` reads the OS
@@ -163,7 +176,7 @@ def delete_token(source_name: str) -> bool:
     return True
 
 
-def token_origin(source: SourceConfig) -> str:
+def token_origin(source: TokenSource) -> str:
     """Where the token for ``source`` comes from, in words; never the token."""
     if source.kind in _NO_TOKEN_KINDS:
         return "none needed"
