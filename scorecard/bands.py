@@ -11,6 +11,16 @@ from dataclasses import dataclass, fields, replace
 from typing import Final
 
 BAND_NAMES: Final = ("elite", "high", "medium", "low")
+BAND_COLUMNS: Final = (
+    "deploy_frequency_band",
+    "lead_time_band",
+    "change_failure_rate_band",
+    "recovery_band",
+    "coverage_band",
+    "canary_band",
+    "ci_band",
+)
+"""The bands a scored table has per team, one column each."""
 BAND_SCORES: Final[Mapping[str, float]] = {
     "elite": 100.0,
     "high": 75.0,

@@ -7,7 +7,7 @@ Every number a lead sees comes with the sentence that explains it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from scorecard.bands import BAND_SCORES, Benchmarks
+from scorecard.bands import BAND_COLUMNS, BAND_SCORES, Benchmarks
 from scorecard.classes import class_metrics, empty_classes
 from scorecard.metrics import (
     METRIC_COLUMNS,
@@ -34,15 +34,6 @@ if TYPE_CHECKING:
     from scorecard.status import SourceStatus
 
 SCORE_COLUMNS: Final = ("pressure", "rigor", "stability", "gap", "grade")
-BAND_COLUMNS: Final = (
-    "deploy_frequency_band",
-    "lead_time_band",
-    "change_failure_rate_band",
-    "recovery_band",
-    "coverage_band",
-    "canary_band",
-    "ci_band",
-)
 SUMMARY_COLUMNS: Final = (
     "team",
     "window_start",
@@ -115,6 +106,7 @@ def bands(metrics: pd.DataFrame, bench: Benchmarks, window_days: int) -> pd.Data
             "ci_band": band_at_least(metrics["ci_success_rate"], bench.ci_success_min),
         },
         index=metrics.index,
+        columns=list(BAND_COLUMNS),
     )
 
 
@@ -314,56 +306,65 @@ def _declines_text(cur: pd.Series, prev: pd.Series, sc: pd.Series) -> list[str]:
 
 
 def _score_reasons(cur: pd.Series, sc: pd.Series, ctx: Context) -> list[str]:
+    """One sentence per score that has a value: the numbers and bands behind it."""
     out = []
     if has_value(sc["pressure"]):
-        detail = (
-            f"deploys on a median {num(cur['deploy_days_per_week_p50'], 1)} days a week, "
-            f"{num(cur['deploys'])} in {ctx.window_days} days ({sc['deploy_frequency_band']})"
-            if has_value(cur["deploy_days_per_week_p50"])
-            else f"{num(cur['deploys'])} deploys in {ctx.window_days} days "
-            f"({sc['deploy_frequency_band']})"
-        )
-        trend = cur["velocity_trend"]
-        if has_value(trend):
-            detail += f", {pct_change(trend)} vs previous {ctx.window_days} days"
-        out.append(f"pressure {num(sc['pressure'])}: {detail}")
+        out.append(f"pressure {num(sc['pressure'])}: {_pressure_detail(cur, sc, ctx.window_days)}")
     if has_value(sc["rigor"]):
-        parts = [
-            f"coverage {num(cur['coverage_pct'], 1)}% ({sc['coverage_band']})"
-            if has_value(cur["coverage_pct"])
-            else "",
-            f"canary share {percent(cur['canary_share'])} ({sc['canary_band']})"
-            if has_value(cur["canary_share"])
-            else "",
-            f"CI success {percent(cur['ci_success_rate'])} ({sc['ci_band']})"
-            if has_value(cur["ci_success_rate"])
-            else "",
-        ]
-        declined = (
-            int(sc["declined_coverage"]) + int(sc["declined_canary"]) + int(sc["declined_ci"])
-        )
-        penalty = (
-            f", −{num(ctx.bench.decline_penalty * declined)} for {declined} declining "
-            f"metric{'s' if declined > 1 else ''}"
-            if declined
-            else ""
-        )
-        out.append(f"rigor {num(sc['rigor'])}: " + ", ".join(p for p in parts if p) + penalty)
+        parts = _parts_text(cur, sc, RIGOR_PARTS)
+        out.append(f"rigor {num(sc['rigor'])}: {parts}{_penalty_detail(sc, ctx.bench)}")
     if has_value(sc["stability"]):
-        parts = [
-            f"lead time p50 {hours(cur['lead_time_p50_hours'])} ({sc['lead_time_band']})"
-            if has_value(cur["lead_time_p50_hours"])
-            else "",
-            f"change failure rate {percent(cur['change_failure_rate'])} "
-            f"({sc['change_failure_rate_band']})"
-            if has_value(cur["change_failure_rate"])
-            else "",
-            f"recovery p50 {hours(cur['recovery_time_p50_hours'])} ({sc['recovery_band']})"
-            if has_value(cur["recovery_time_p50_hours"])
-            else "",
-        ]
-        out.append(f"stability {num(sc['stability'])}: " + ", ".join(p for p in parts if p))
+        out.append(f"stability {num(sc['stability'])}: {_parts_text(cur, sc, STABILITY_PARTS)}")
     return out
+
+
+def _pressure_detail(cur: pd.Series, sc: pd.Series, days: int) -> str:
+    band = sc["deploy_frequency_band"]
+    detail = (
+        f"deploys on a median {num(cur['deploy_days_per_week_p50'], 1)} days a week, "
+        f"{num(cur['deploys'])} in {days} days ({band})"
+        if has_value(cur["deploy_days_per_week_p50"])
+        else f"{num(cur['deploys'])} deploys in {days} days ({band})"
+    )
+    trend = cur["velocity_trend"]
+    if has_value(trend):
+        detail += f", {pct_change(trend)} vs previous {days} days"
+    return detail
+
+
+def _penalty_detail(sc: pd.Series, bench: Benchmarks) -> str:
+    declined = int(sc["declined_coverage"]) + int(sc["declined_canary"]) + int(sc["declined_ci"])
+    if not declined:
+        return ""
+    plural = "s" if declined > 1 else ""
+    return f", −{num(bench.decline_penalty * declined)} for {declined} declining metric{plural}"
+
+
+def _coverage_points(value: Any) -> str:
+    return f"{num(value, 1)}%"
+
+
+# (label, metric, formatter, band) of each part of the rigor and stability sentences
+Part = tuple[str, str, Callable[[Any], str], str]
+RIGOR_PARTS: Final[tuple[Part, ...]] = (
+    ("coverage", "coverage_pct", _coverage_points, "coverage_band"),
+    ("canary share", "canary_share", percent, "canary_band"),
+    ("CI success", "ci_success_rate", percent, "ci_band"),
+)
+STABILITY_PARTS: Final[tuple[Part, ...]] = (
+    ("lead time p50", "lead_time_p50_hours", hours, "lead_time_band"),
+    ("change failure rate", "change_failure_rate", percent, "change_failure_rate_band"),
+    ("recovery p50", "recovery_time_p50_hours", hours, "recovery_band"),
+)
+
+
+def _parts_text(cur: pd.Series, sc: pd.Series, parts: Sequence[Part]) -> str:
+    """'label value (band)' for each part whose metric has a value, comma-separated."""
+    return ", ".join(
+        f"{label} {shown(cur[metric])} ({sc[band]})"
+        for label, metric, shown, band in parts
+        if has_value(cur[metric])
+    )
 
 
 # --------------------------------------------------------------------------- the report

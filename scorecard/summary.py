@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
+from scorecard.bands import BAND_COLUMNS
 from scorecard.fs import atomic_write_text, cache_dir
 
 SCHEMA: Final = 1
@@ -41,14 +42,7 @@ ROW_NUMBERS: Final = (
     "coverage_delta_pts",
     "canary_share",
 )
-ROW_BANDS: Final = (
-    "deploy_frequency_band",
-    "lead_time_band",
-    "change_failure_rate_band",
-    "recovery_band",
-    "coverage_band",
-    "canary_band",
-)
+ROW_BANDS: Final = tuple(band for band in BAND_COLUMNS if band != "ci_band")  # no CI column
 
 Row = dict[str, Any]
 

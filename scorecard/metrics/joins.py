@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["Ids", "asof_positions", "id_hashes", "key_codes", "micros"]
+__all__ = ["Ids", "asof_matches", "asof_positions", "id_hashes", "key_codes", "micros"]
 
 
 class Ids:
@@ -144,3 +144,29 @@ def asof_positions(
     out = np.full(len(left_key), -1, dtype=np.int64)
     out[joined["row"].to_numpy()[found]] = pos[found].astype(np.int64)
     return out
+
+
+def asof_matches(
+    rows: np.ndarray,
+    left: tuple[pd.Series, pd.Series],
+    right: tuple[pd.Series, pd.Series],
+    *,
+    direction: Literal["backward", "forward"],
+    tolerance: int | None = None,
+) -> np.ndarray:
+    """For the left table's ``rows``: the position of each one's as-of match among the
+    right rows (-1: none), as :func:`asof_positions`.
+
+    ``left`` and ``right`` are (key, time) column pairs: keys must be equal, times
+    match as in ``merge_asof`` (``tolerance`` in microseconds). The left ``rows``
+    must have a key and a time; the right rows are all candidates.
+    """
+    left_key, right_key = key_codes(left[0], right[0])
+    return asof_positions(
+        left_key[rows],
+        micros(left[1])[rows],
+        right_key,
+        micros(right[1]),
+        direction=direction,
+        tolerance=tolerance,
+    )

@@ -20,7 +20,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from scorecard.metrics.joins import Ids, asof_positions, key_codes, micros
+from scorecard.metrics.joins import Ids, asof_matches
 from scorecard.model import EVENT_KINDS, UNASSIGNED, empty_frame
 
 __all__ = [
@@ -260,12 +260,10 @@ def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.
     if not unknown.any() or samples.empty:
         return strategy
     rows = np.flatnonzero(unknown.to_numpy())
-    service, sample_service = key_codes(deployments["service"], samples["service"])
-    pos = asof_positions(
-        service[rows],
-        micros(deployments["t"])[rows],
-        sample_service,
-        micros(samples["at"]),
+    pos = asof_matches(
+        rows,
+        (deployments["service"], deployments["t"]),
+        (samples["service"], samples["at"]),
         direction="backward",
     )
     sampled = samples["strategy"].astype(object).to_numpy()
@@ -295,12 +293,10 @@ def _prepared_changes(
     if fallback.any() and not good.empty:
         candidates = good[good["repo"].notna()]
         rows = np.flatnonzero(fallback.to_numpy())
-        repo, candidate_repo = key_codes(changes["repo"], candidates["repo"])
-        pos = asof_positions(
-            repo[rows],
-            micros(changes["merged_at"])[rows],
-            candidate_repo,
-            micros(candidates["finished_at"]),
+        pos = asof_matches(
+            rows,
+            (changes["repo"], changes["merged_at"]),
+            (candidates["repo"], candidates["finished_at"]),
             direction="forward",
         )
         found = pos >= 0
@@ -346,12 +342,10 @@ def _prepared_incidents(
                 continue
             rows = np.flatnonzero(pending.to_numpy())
             candidates = good[good[key].notna()]
-            left_key, right_key = key_codes(incidents[key], candidates[key])
-            pos = asof_positions(
-                left_key[rows],
-                micros(incidents["created_at"])[rows],
-                right_key,
-                micros(candidates["finished_at"]),
+            pos = asof_matches(
+                rows,
+                (incidents[key], incidents["created_at"]),
+                (candidates[key], candidates["finished_at"]),
                 direction="backward",
                 tolerance=tolerance,
             )

@@ -19,26 +19,6 @@ import pandas as pd
 
 from scorecard.metrics.prepare import Prepared
 
-METRIC_COLUMNS: Final[tuple[str, ...]] = (
-    "deploys",
-    "deploys_per_day",
-    "deploy_days_per_week_p50",
-    "velocity_trend",
-    "lead_time_p50_hours",
-    "lead_time_p90_hours",
-    "coverage_pct",
-    "coverage_delta_pts",
-    "canary_share",
-    "ci_success_rate",
-    "ci_duration_p50_minutes",
-    "change_failure_rate",
-    "recovery_time_p50_hours",
-    "incidents",
-    "incidents_sev1_2",
-    "incidents_open",
-    "rework_rate",
-)
-
 PRESSURE_METRICS: Final = (
     "deploys",
     "deploys_per_day",
@@ -62,6 +42,9 @@ STABILITY_METRICS: Final = (
     "incidents_open",
     "rework_rate",
 )
+
+METRIC_COLUMNS: Final[tuple[str, ...]] = (*PRESSURE_METRICS, *RIGOR_METRICS, *STABILITY_METRICS)
+"""Every §2 metric, in the order of the summary export."""
 
 DAY: Final = pd.Timedelta(days=1)
 WEEK: Final = pd.Timedelta(days=7)
