@@ -9,8 +9,9 @@ merges them with the explicit ``[[teams]]``, which always win.
 Modules: :mod:`.model` (the map, problems, precedence), :mod:`.backstage`
 (catalog YAML and API), :mod:`.github_teams` (org teams and permissions),
 :mod:`.codeowners` (GitHub's CODEOWNERS rules), :mod:`.monorepo` (owners to
-teams; whose change, deployment or CI run in a shared repo). No I/O beyond
-reading the files asked for; HTTP runs on an injected callable.
+teams; whose change, deployment or CI run in a shared repo), :mod:`.options`
+(each section kind's keys). No I/O beyond reading the files asked for; HTTP
+runs on an injected callable.
 """
 
 from __future__ import annotations
