@@ -34,6 +34,7 @@ def _scorecard_worker(root: Path, size: Size, runs: int, dump: bool) -> dict[str
     from datetime import timedelta
 
     from scorecard import service
+    from scorecard.request import ScoreRequest
     from scorecard.store import Store
 
     config = config_for(size)
@@ -41,13 +42,10 @@ def _scorecard_worker(root: Path, size: Size, runs: int, dump: bool) -> dict[str
     scorecard = None
     for _ in range(runs):
         start = time.perf_counter()
-        scorecard = service.cached_scorecard(
-            config,
-            Store(root, read_only=True),
-            as_of=AS_OF,
-            window_days=WINDOW_DAYS,
-            now=AS_OF + timedelta(minutes=5),
+        request = ScoreRequest(
+            as_of=AS_OF, window_days=WINDOW_DAYS, now=AS_OF + timedelta(minutes=5)
         )
+        scorecard = service.cached_scorecard(config, Store(root, read_only=True), request=request)
         times.append(time.perf_counter() - start)
     out: dict[str, Any] = {"times": times}
     if dump and scorecard is not None:

@@ -308,7 +308,7 @@ def generate(size: Size, seed: int, as_of: datetime = AS_OF) -> dict[str, dict[s
 
 def ensure(size: Size, seed: int, *, log: Any = print) -> Dataset:
     """The cached data set for ``(size, seed)``, generated on first use."""
-    from scorecard.sources.base import SourceResult
+    from scorecard.sources import SourceResult
     from scorecard.store import Store
 
     root = DATA_DIR / size.key(seed)

@@ -13,6 +13,7 @@ import pytest
 from scorecard import model
 from scorecard.errors import StoreError
 from scorecard.sources import SourceResult
+from scorecard.status import RequestStats
 from scorecard.store import SCHEMA_VERSION, Store, cache_dir
 
 UTC = timezone.utc
@@ -133,6 +134,46 @@ def test_status_is_recorded(tmp_path: Path) -> None:
     assert len(status.problems) == 50
 
 
+def test_request_stats_are_stored_with_the_status(tmp_path: Path) -> None:
+    stats = RequestStats(requests=7, not_modified=2, rate_limit_remaining=41, items={"runs": 3})
+    store = Store(tmp_path)
+    res = result({"deployments": deployments("d1")})
+    store.write_source("gh", "github", res, attempted_at=T0, stats=stats)
+    assert Store(tmp_path).statuses()["gh"].stats == stats
+    # Flat counters (sources not yet on RequestStats) are read into the dataclass.
+    flat = result({}, stats={"requests": 5, "items.deployments": 4, "skipped": 1})
+    store.write_source("gl", "gitlab", flat, attempted_at=T0)
+    assert Store(tmp_path).statuses()["gl"].stats == RequestStats(
+        requests=5, items={"deployments": 4}
+    )
+
+
+def test_status_written_by_an_older_version_stays_readable(tmp_path: Path) -> None:
+    """status.json from before the one status type: only its request counters are lost."""
+    Store(tmp_path).write_source("gh", "github", result({}), attempted_at=T0)
+    old = {
+        "name": "gh",
+        "kind": "github",
+        "last_attempt_at": T1.isoformat(),
+        "last_success_at": T0.isoformat(),
+        "last_error": "503 Service Unavailable",
+        "items": 12,
+        "skipped": 2,
+        "problems": ["deployments.csv:3: bad"],
+        "rate_limit_remaining": 17,
+        "complete": False,
+        "stats": {"requests": 9, "items.deployments": 12},
+    }
+    path = tmp_path / f"v{SCHEMA_VERSION}" / "gh" / "status.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    status = Store(tmp_path, read_only=True).statuses()["gh"]
+    assert (status.name, status.kind, status.items, status.skipped) == ("gh", "github", 12, 2)
+    assert status.last_attempt_at == T1 and status.last_success_at == T0
+    assert status.last_error == "503 Service Unavailable" and not status.complete
+    assert status.problems == ["deployments.csv:3: bad"]
+    assert status.stats.requests == 9
+
+
 def test_leftover_temp_file_is_ignored(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.write_source("gh", "github", result({"deployments": deployments("d1")}), attempted_at=T0)
@@ -160,7 +201,7 @@ def test_write_replaces_previous_data_and_leaves_no_temp_files(tmp_path: Path) -
     loaded = store.load()
     assert list(loaded["deployments"]["id"]) == ["d2", "d3"]
     assert loaded["changes"].empty  # the source no longer reports changes
-    assert not [p for p in tree(tmp_path) if ".tmp-" in p]
+    assert not [p for p in tree(tmp_path) if ".tmp" in p]
 
 
 def test_unreadable_parquet_is_skipped_with_a_notice(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from scorecard.config import Config, ConfigError
 from scorecard.errors import StoreError
 from scorecard.request import ScoreRequest
 from scorecard.sources import FetchContext, SourceResult, build_source
-from scorecard.status import SourceStatus
+from scorecard.status import RequestStats, SourceStatus
 from scorecard.store import Store
 from scorecard.sync import (
     SyncSummary,
@@ -246,3 +246,22 @@ def test_tokens_are_redacted() -> None:
     assert "abc123" not in redacted and "abcdefghijk" not in redacted
     assert redact_tokens("token ghp_abcdefghijklmnop1234", []) == "token ***"
     assert redact_tokens("bad token configuration", []) == "bad token configuration"
+
+
+def test_summary_lists_request_counters_and_problems() -> None:
+    stats = RequestStats(
+        requests=1234, not_modified=30, retries=2, malformed=1, rate_limit_remaining=4612
+    )
+    stats.count("deployments", 120)
+    stats.count("ci_runs", 5)
+    github = SourceStatus(name="gh", kind="github", items=125, stats=stats)
+    files = SourceStatus(name="local", kind="files", problems=[f"row {i}" for i in range(12)])
+    lines = SyncSummary(outcomes=[github, files], notices=["rebuilt"]).table().splitlines()
+    assert lines[0] == "cache: rebuilt"
+    assert (
+        "gh: 1,234 requests, 30 not modified (304), 2 retries, 1 malformed answers skipped, "
+        "rate limit 4,612 left; ci_runs 5, deployments 120"
+    ) in lines
+    assert not any(line.startswith("local: 0 requests") for line in lines)  # no requests made
+    assert lines[-1] == "local: ... 2 more problem(s) not shown"
+    assert "local: row 9" in lines and "local: row 10" not in lines
