@@ -196,28 +196,42 @@ def api_page(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
     return {"items": items, "totalItems": 3, "pageInfo": info}
 
 
-async def test_api_pages_follow_the_cursor() -> None:
-    group = {"apiVersion": "v1", "kind": "Group", "metadata": {"name": "payments"}}
-    component = {
-        "apiVersion": "v1",
-        "kind": "Component",
-        "metadata": {"name": "api", "annotations": {"github.com/project-slug": "acme/api"}},
-        "spec": {"owner": "payments"},
-    }
-    answers = {None: api_page([group], "c1"), "c1": api_page([component], None)}
-    calls: list[tuple[str, dict[str, Any]]] = []
+def projected(entity: dict[str, Any], fields: str) -> dict[str, Any]:
+    """What the catalog answers for ``entity`` under ``fields=...``: those paths only."""
+    out: dict[str, Any] = {}
+    for path in fields.split(","):
+        *parents, last = path.split(".")
+        source: Any = entity
+        target = out
+        for part in parents:
+            source = source.get(part, {}) if isinstance(source, dict) else {}
+            target = target.setdefault(part, {})
+        if isinstance(source, dict) and last in source:
+            target[last] = source[last]
+    return out
+
+
+async def test_api_pages_follow_the_cursor_and_fields_suffice() -> None:
+    entities, _ = load_entities(FIXTURES)
+    groups = [e for e in entities if e["kind"] == "Group"]
+    components = [e for e in entities if e["kind"] == "Component"]
+    pages = {None: (groups, "c1"), "c1": (components[:3], "c2"), "c2": (components[3:], None)}
+    calls: list[dict[str, Any]] = []
 
     async def get_json(path: str, params: Any) -> Any:
-        calls.append((path, dict(params)))
-        return answers[params.get("cursor")]
+        assert path == ENTITIES_PATH
+        calls.append(dict(params))
+        items, next_cursor = pages[params.get("cursor")]
+        return api_page([projected(e, params["fields"]) for e in items], next_cursor)
 
-    pages = await fetch_entities(get_json, limit=1)
-    assert [path for path, _ in calls] == [ENTITIES_PATH, ENTITIES_PATH]
-    assert calls[0][1]["filter"] == ["kind=group", "kind=component"]
-    assert calls[0][1]["limit"] == 1 and "cursor" not in calls[0][1]
-    assert calls[1][1]["cursor"] == "c1" and "filter" not in calls[1][1]
-    found = discover_backstage(entities_from_pages(pages))
-    assert [(t.name, t.repos) for t in found.teams] == [("payments", ("acme/api",))]
+    answers = await fetch_entities(get_json, limit=3)
+    assert calls[0]["filter"] == ["kind=group", "kind=component"]
+    assert calls[0]["limit"] == 3 and "cursor" not in calls[0]
+    assert [c.get("cursor") for c in calls] == [None, "c1", "c2"]
+    assert all("filter" not in c for c in calls[1:])  # the cursor carries the query
+    from_api = discover_backstage(entities_from_pages(answers), section="discovery.catalog")
+    from_files = discover_backstage(entities, section="discovery.catalog")
+    assert from_api == from_files and len(from_api.teams) == 3
 
 
 async def test_api_cursor_loop_stops() -> None:
