@@ -324,3 +324,11 @@ def test_rule_index_never_changes_the_answer(patterns: list[str], paths: list[st
     for path in paths:
         brute = next((rule for rule in reversed(parsed.rules) if rule.matches(path)), None)
         assert parsed.rule_for(path) == brute
+
+
+def test_byte_order_mark_and_windows_line_ends_are_read() -> None:
+    parsed = parse_codeowners("\ufeff* @acme/root\r\n/src/ @acme/src\r\n", repo="a/b")
+    assert [(r.pattern, r.owners) for r in parsed.rules] == [
+        ("*", ("@acme/root",)),
+        ("/src/", ("@acme/src",)),
+    ]

@@ -20,7 +20,7 @@ its docs (``docs/*``, ``apps/``, ``/build/logs/``, ``**/logs``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -191,7 +191,7 @@ def parse_codeowners(
         return CodeOwners(repo, location, (), (problem,))
     rules: list[Rule] = []
     problems: list[Problem] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         parsed = parse_line(line)
         if parsed is None:
             continue
@@ -255,8 +255,3 @@ def compile_pattern(pattern: str) -> GitIgnoreBasicPattern | None:
     except (GitIgnorePatternError, ValueError):
         return None
     return compiled if compiled.include is not None else None
-
-
-def team_owners(owners: tuple[str, ...]) -> Iterator[str]:
-    """The ``@org/slug`` owners among ``owners``."""
-    return (owner for owner in owners if owner_kind(owner) == "team")
