@@ -7,6 +7,7 @@ from pathlib import Path
 from scorecard.config.model import TeamConfig
 from scorecard.discovery.backstage import discover_backstage, load_entities
 from scorecard.discovery.model import DiscoveredTeam, Discovery, OwnedPath, Row, resolve
+from scorecard.discovery.monorepo import discover_codeowners, read_local_codeowners
 
 CATALOG = Path(__file__).parent / "fixtures" / "discovery" / "catalog"
 
@@ -140,3 +141,35 @@ def test_catalog_fixture_end_to_end() -> None:
         "component:default/legacy-batch",
         "repo acme/shared-jobs",  # claimed by payments-worker and search-indexer
     ]
+
+
+def test_catalog_github_and_codeowners_together() -> None:
+    explicit = [TeamConfig("Payments", services=("payments-api",)), TeamConfig("Platform")]
+    github_team_of = {"Payments": "payments", "Platform": "platform-team"}
+    entities, _ = load_entities(CATALOG)
+    found_catalog = discover_backstage(entities, section="discovery.catalog")
+    found_gh = Discovery(
+        "discovery.gh",
+        (DiscoveredTeam("platform-team", repos=("acme/infra",), github_team="platform-team"),),
+    )
+    # CODEOWNERS maps owners to the teams known after the other sections, in order.
+    first = resolve(explicit, [found_catalog, found_gh], github_team_of=github_team_of)
+    names = [team.name for team in first.teams]
+    assert names == ["Payments", "Platform", "search", "sre"]
+    files, _ = read_local_codeowners({"acme/monorepo": CATALOG.parent / "monorepo"})
+    found_owners, by_repo = discover_codeowners(
+        files, names, github_team_of=github_team_of, section="discovery.owners"
+    )
+    result = resolve(
+        explicit, [found_catalog, found_gh, found_owners], github_team_of=github_team_of
+    )
+    teams = {team.name: team for team in result.teams}
+    assert teams["Payments"].services[0] == "payments-api"  # explicit first, then the catalog's
+    assert teams["Payments"].repos == ("acme/payments-api", "acme-web/checkout")
+    assert teams["Platform"].repos == ("acme/infra", "acme/monorepo")  # root of the monorepo
+    assert result.paths["search"][0] == OwnedPath("acme/monorepo", "/services/search/")
+    origins = {(row.team, row.kind, row.value): row.origin for row in result.rows}
+    assert origins[("Payments", "service", "payments-api")] == "teams"
+    assert origins[("Platform", "repo", "acme/infra")] == "discovery.gh"
+    assert origins[("Platform", "repo", "acme/monorepo")] == "discovery.owners"
+    assert by_repo["acme/monorepo"].change_owner(["services/search/x.py"]) == "search"
