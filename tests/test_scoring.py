@@ -15,6 +15,7 @@ import pytest
 from scorecard import scoring, text
 from scorecard.bands import BAND_SCORES, PRESETS, Benchmarks
 from scorecard.metrics import TeamMetrics
+from scorecard.request import ScoreRequest
 from tests.helpers import (
     AS_OF,
     OTHER,
@@ -33,6 +34,9 @@ DORA_2023 = PRESETS["dora-2023"]
 DORA_2024 = PRESETS["dora-2024"]
 
 Rows = Mapping[str, Mapping[str, float]]
+REQUEST = ScoreRequest.resolve(
+    as_of=AS_OF.to_pydatetime(), window_days=30, now=AS_OF.to_pydatetime()
+)
 
 
 def isnan(value: object) -> bool:
@@ -693,11 +697,7 @@ def test_rates_changes_and_durations_in_reasons() -> None:
 def test_build_report_end_to_end() -> None:
     prep = prepared(*_spec_example_events())
     report = scoring.build_report(
-        prep,
-        as_of=AS_OF.to_pydatetime(),
-        window_days=30,
-        bench=DORA_2023,
-        stale={OTHER: "source 'gh' failed: timeout"},
+        prep, REQUEST, bench=DORA_2023, stale={OTHER: "source 'gh' failed: timeout"}
     )
     table = report.table
     assert list(table.index) == [TEAM, OTHER]  # `unassigned` has no events: not shown
@@ -718,9 +718,7 @@ def test_build_report_end_to_end() -> None:
 
 def test_summary_columns_in_spec_order() -> None:
     prep = prepared(*_spec_example_events())
-    report = scoring.build_report(
-        prep, as_of=AS_OF.to_pydatetime(), window_days=30, bench=DORA_2023
-    )
+    report = scoring.build_report(prep, REQUEST, bench=DORA_2023)
     summary = report.summary()
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert summary["team"].tolist() == [TEAM, OTHER]
