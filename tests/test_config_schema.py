@@ -303,3 +303,27 @@ def test_the_starter_and_its_commented_examples_parse() -> None:
         assert config.teams and config.sources
         assert config.warnings == ()
     assert len(parse_config(uncommented(starter_config_text())).sources) == 2
+
+
+SEVERAL_MISTAKES = [
+    ('kind = "files"\nrefresh_minutes = "x"\n', "sources.s.refresh_minutes"),
+    ('kind = "github"\nmax_wait_s = -1\nrollback_patterns = 1\n', "sources.s.rollback_patterns"),
+    ('kind = "github"\ntimeout_s = 0\ntoken = "keyring"\ntoken_env = "T"\n', "sources.s.token_env"),
+    (
+        'kind = "gitlab"\napi_url = "http://gl.example"\nallow_insecure = 1\n',
+        "sources.s.allow_insecure",
+    ),
+    (
+        'kind = "pagerduty"\nteam_ids = 1\ndeployment_link_pattern = "("\n',
+        "sources.s.deployment_link_pattern",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "key"), SEVERAL_MISTAKES)
+def test_with_several_mistakes_the_same_one_is_reported_first(body: str, key: str) -> None:
+    """The connection first (``allow_insecure`` before the URL it allows, the token
+    rules), then the common settings, the kind's own keys by name, ``max_wait_s``."""
+    with pytest.raises(ConfigError) as info:
+        parse_config("[sources.s]\n" + body + '[[teams]]\nname = "A"\n')
+    assert info.value.key == key

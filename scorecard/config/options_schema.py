@@ -16,17 +16,17 @@ import dataclasses
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Final, Literal, Union
 
 from scorecard.config.checker import Checker
 from scorecard.config.toml_lines import KeyPath
 from scorecard.model import SEVERITIES
 from scorecard.options import HttpOptions, OptionSpec, SourceOptions, option_spec
 
-__all__ = ["OptionField", "option_fields", "read_options"]
+__all__ = ["OptionField", "check_order", "option_fields", "read_options", "read_value"]
 
 Shape = Literal["str", "int", "float", "bool", "path", "list", "table"]
 
@@ -119,27 +119,65 @@ def _shape_of(cls: type, name: str, hint: Any) -> tuple[Shape, tuple[str, ...] |
     )
 
 
+_FIRST: Final = ("refresh_minutes", "allow_insecure", "api_url", "token", "token_env")
+"""Checked first, in this order: how to reach the source (``allow_insecure`` before
+the URL it allows)."""
+_LAST: Final = ("max_wait_s",)
+"""Checked last. In between: the other common fields in declaration order, then the
+kind's own fields by key; so a config with several mistakes reports the same one
+first as before the Options classes were the schema."""
+
+
+def check_order(cls: type[SourceOptions]) -> tuple[list[OptionField], list[OptionField]]:
+    """The fields of ``cls`` in the order they are checked: the connection, then the rest."""
+    fields = option_fields(cls)
+    by_name = {f.name: f for f in fields}
+    common = {f.name for f in dataclasses.fields(HttpOptions)}
+    first = [by_name[n] for n in _FIRST if n in by_name]
+    last = [by_name[n] for n in _LAST if n in by_name]
+    shared = [f for f in fields if f.name in common and f not in first and f not in last]
+    own = sorted((f for f in fields if f.name not in common), key=lambda f: f.key)
+    return first, [*shared, *own, *last]
+
+
 def read_options(
     ck: Checker,
     section: KeyPath,
     kind: str,
     cls: type[SourceOptions],
     body: Mapping[str, Any],
+    *,
+    connection_read: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> SourceOptions:
     """``body`` checked against ``cls``: unknown keys, required keys, each value's
-    type, range and check. Cross-field checks are the caller's (see
-    :meth:`SourceOptions.problems`)."""
-    fields = option_fields(cls)
-    ck.keys(body, section, [f.key for f in fields] + ["kind"])
-    for f in fields:
-        if f.key not in body and (f.spec.required or f.default is dataclasses.MISSING):
-            ck.fail((*section, f.key), f"a {kind} source needs `{f.key}`", _needs_hint(f))
-    allow_insecure = ck.boolean(body, (*section, "allow_insecure"), False)
+    type, range and check. ``connection_read`` sees the connection's values
+    (``token``, ``token_env``, …) before the rest is checked. Cross-field checks
+    are the caller's (see :meth:`SourceOptions.problems`)."""
+    ck.keys(body, section, [f.key for f in option_fields(cls)] + ["kind"])
+    first, rest = check_order(cls)
     values: dict[str, Any] = {}
+    _read_fields(ck, section, kind, first, body, values)
+    if connection_read is not None:
+        connection_read(values)
+    _read_fields(ck, section, kind, rest, body, values)
+    return cls(**values)
+
+
+def _read_fields(
+    ck: Checker,
+    section: KeyPath,
+    kind: str,
+    fields: Sequence[OptionField],
+    body: Mapping[str, Any],
+    values: dict[str, Any],
+) -> None:
+    """Check ``fields`` in order into ``values`` (a URL sees ``allow_insecure``)."""
     for f in fields:
         if f.key in body:
-            values[f.name] = read_value(ck, (*section, f.key), f, body, allow_insecure)
-    return cls(**values)
+            insecure = bool(values.get("allow_insecure", False))
+            values[f.name] = read_value(ck, (*section, f.key), f, body, insecure)
+        elif f.spec.required or f.default is dataclasses.MISSING:
+            ck.fail((*section, f.key), f"a {kind} source needs `{f.key}`", _needs_hint(f))
 
 
 def _needs_hint(f: OptionField) -> str:

@@ -33,9 +33,13 @@ def parse_source(
     """One ``[sources.NAME]`` section, checked against its kind's Options."""
     key: KeyPath = ("sources", name)
     kind = _kind(ck, key, body)
-    options = read_options(ck, key, kind, options_class(kind), body)
-    if isinstance(options, HttpOptions):
-        _check_token(ck, name, options, warnings)
+    cls = options_class(kind)
+
+    def connection_read(values: Mapping[str, Any]) -> None:
+        if issubclass(cls, HttpOptions):
+            _check_token(ck, name, values.get("token"), values.get("token_env"), warnings)
+
+    options = read_options(ck, key, kind, cls, body, connection_read=connection_read)
     return SourceConfig(name=name, kind=kind, options=options)
 
 
@@ -57,10 +61,11 @@ def _kind(ck: Checker, key: KeyPath, body: Mapping[str, Any]) -> str:
     return kind
 
 
-def _check_token(ck: Checker, name: str, options: HttpOptions, warnings: list[str]) -> None:
+def _check_token(
+    ck: Checker, name: str, token: str | None, token_env: str | None, warnings: list[str]
+) -> None:
     """One of ``token`` and ``token_env``; a variable's name; warn on a plain token."""
     key: KeyPath = ("sources", name, "token_env")
-    token, token_env = options.token, options.token_env
     if token is not None and token_env is not None:
         ck.fail(
             key,
