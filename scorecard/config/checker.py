@@ -50,6 +50,7 @@ def describe(value: object, sensitive: bool = False) -> str:
 
 
 def closest_hint(word: str, known: Collection[str], what: str = "keys") -> str:
+    """``did you mean `x`?`` for a near miss, else every known name."""
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     if close:
         return f"did you mean `{close[0]}`?"
@@ -57,6 +58,7 @@ def closest_hint(word: str, known: Collection[str], what: str = "keys") -> str:
 
 
 def choice_hint(word: str, choices: Sequence[str]) -> str:
+    """The allowed values, led by ``did you mean `x`?`` for a near miss."""
     listed = "use one of: " + ", ".join(choices)
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`? ({listed})" if close else listed
@@ -71,6 +73,7 @@ class Checker:
         self.locator = KeyLocator(text)
 
     def fail(self, key: KeyPath, message: str, hint: str | None = None) -> NoReturn:
+        """Raise the ConfigError for ``key``: file, its line, the dotted key, the fix."""
         raise ConfigError(
             message,
             path=self.path,
@@ -80,6 +83,7 @@ class Checker:
         )
 
     def parse_toml(self) -> dict[str, Any]:
+        """The parsed TOML; a syntax error names its line, column and the key there."""
         try:
             return tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
@@ -104,11 +108,13 @@ class Checker:
             ) from None
 
     def keys(self, table: Mapping[str, Any], key: KeyPath, allowed: Collection[str]) -> None:
+        """Fail on the first key of ``table`` not in ``allowed`` (with a "did you mean")."""
         for name in table:
             if name not in allowed:
                 self.fail((*key, name), "unknown key", closest_hint(name, allowed))
 
     def table(self, data: Mapping[str, Any], key: KeyPath) -> dict[str, Any]:
+        """The table under ``key`` (empty when absent)."""
         value = data.get(str(key[-1]))
         if value is None:
             return {}
@@ -160,6 +166,7 @@ class Checker:
         high: float | None = None,
         low_exclusive: bool = False,
     ) -> float:
+        """A finite number within the range (an int is read as a float)."""
         name = str(key[-1])
         if name not in table:
             return default
@@ -183,6 +190,7 @@ class Checker:
         low: int | None = None,
         high: int | None = None,
     ) -> int:
+        """A whole number within the range (``7.0`` counts as 7)."""
         name = str(key[-1])
         if name not in table:
             return default
@@ -206,6 +214,7 @@ class Checker:
         high: float | None,
         low_exclusive: bool,
     ) -> None:
+        """Fail unless ``number`` is finite and within ``low``..``high``."""
         if not math.isfinite(number):
             self.fail(key, f"expected a finite number, got {number}", "use an ordinary number")
         too_low = low is not None and (number <= low if low_exclusive else number < low)
@@ -220,6 +229,7 @@ class Checker:
             self.fail(key, f"{fmt(number)} is out of range", f"use a value {wanted}")
 
     def boolean(self, table: Mapping[str, Any], key: KeyPath, default: bool) -> bool:
+        """``true`` or ``false``."""
         name = str(key[-1])
         if name not in table:
             return default
@@ -235,6 +245,7 @@ class Checker:
     def str_list(
         self, table: Mapping[str, Any], key: KeyPath, *, regex: bool = False
     ) -> tuple[str, ...]:
+        """A list of non-empty strings (each a valid regular expression with ``regex``)."""
         name = str(key[-1])
         if name not in table:
             return ()
@@ -273,6 +284,7 @@ class Checker:
         return tuple(value)
 
     def regex(self, table: Mapping[str, Any], key: KeyPath) -> str | None:
+        """A string that compiles as a regular expression."""
         value = self.string(table, key)
         if value is None:
             return None
@@ -315,6 +327,8 @@ class Checker:
         return out
 
     def url(self, table: Mapping[str, Any], key: KeyPath, allow_insecure: bool) -> str | None:
+        """An http(s) URL without its trailing slash; plain http only to this machine
+        or with ``allow_insecure``."""
         value = self.string(table, key)
         if value is None:
             return None

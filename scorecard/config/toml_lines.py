@@ -196,4 +196,5 @@ class KeyLocator:
         return 1
 
     def key_on_line(self, line: int) -> KeyPath:
+        """The key written on ``line``, else the table it is in."""
         return self.key_at.get(line) or self.table_at.get(line, ())
