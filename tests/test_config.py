@@ -414,9 +414,9 @@ def test_plain_http_allowed_for_localhost_and_with_allow_insecure() -> None:
         '[sources.c]\nkind = "alertmanager"\nurl = "http://[::1]:9093/"\n' + TEAM
     )
     config = parse_config(text)
-    assert config.source("a").api_url == "http://127.0.0.1:9090"
-    assert config.source("b").allow_insecure is True
-    assert config.source("c").api_url == "http://[::1]:9093"
+    assert config.source("a").options.api_url == "http://127.0.0.1:9090"
+    assert config.source("b").options.allow_insecure is True
+    assert config.source("c").options.api_url == "http://[::1]:9093"
 
 
 FULL = """\
@@ -503,17 +503,20 @@ def test_full_config_round_trip(tmp_path: Path) -> None:
     assert bench.change_failure_rate_max == bands.PRESETS["dora-2024"].change_failure_rate_max
 
     gh = config.source("gh")
-    assert (gh.kind, gh.token_env, gh.token) == ("github", "GH_TOKEN", None)
-    assert gh.api_url == options_class("github").default_api_url == "https://api.github.com"
-    assert (gh.timeout_s, gh.max_concurrency, gh.refresh_minutes) == (10.0, 8, 15.0)
+    assert (gh.kind, gh.options.token_env, gh.options.token) == ("github", "GH_TOKEN", None)
+    assert gh.options.api_url is None  # not written: the vendor's public API
+    assert gh.options.base_url == options_class("github").default_api_url
+    assert gh.options.base_url == "https://api.github.com"
+    assert (gh.options.timeout_s, gh.options.max_concurrency) == (10.0, 8)
+    assert gh.options.refresh_minutes == 15.0
     assert gh.options.deploy_workflows == ("deploy",)
     og = config.source("og")
-    assert og.api_url == "https://api.eu.opsgenie.com"
+    assert og.options.base_url == "https://api.eu.opsgenie.com"
     assert og.options.region == "eu"
     assert config.source("cov").options.service == "github"
     local = config.source("local")
-    assert local.path == tmp_path / "data" / "exports"
-    assert local.strict is True
+    assert local.options.path == tmp_path / "data" / "exports"
+    assert local.options.strict is True
 
     assert [t.name for t in config.teams] == ["Payments", "Search"]
     assert config.teams[0].pagerduty_services == ("P123",)
@@ -566,7 +569,7 @@ def test_example_config_parses_and_covers_every_kind() -> None:
     assert config.service_aliases
     # no literal tokens in the example
     for source in config.sources:
-        assert source.token in (None, "keyring")
+        assert getattr(source.options, "token", None) in (None, "keyring")
 
 
 def test_starter_config_parses() -> None:
@@ -610,10 +613,10 @@ def test_files_path_resolves_against_the_config_folder(
     path.write_text('[sources.local]\nkind = "files"\npath = "../exports"\n' + TEAM)
     monkeypatch.chdir(tmp_path)
     config = load_config(path)
-    assert config.source("local").path == tmp_path / "exports"
+    assert config.source("local").options.path == tmp_path / "exports"
     absolute = tmp_path / "abs"
     path.write_text(f'[sources.local]\nkind = "files"\npath = "{absolute}"\n' + TEAM)
-    assert load_config(path).source("local").path == absolute
+    assert load_config(path).source("local").options.path == absolute
 
 
 def test_load_config_missing_file(tmp_path: Path) -> None:
@@ -874,7 +877,7 @@ def test_monitoring_options_are_kept() -> None:
     )
     config = parse_config(text, None)
     prom, am = config.source("prom"), config.source("am")
-    assert prom.api_url == "http://localhost:9090"
+    assert prom.options.api_url == "http://localhost:9090"
     assert prom.options.alert_incidents is True
     assert prom.options.alert_teams == ("payments",)
     assert prom.options.alert_service_label == "app"
