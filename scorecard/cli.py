@@ -29,7 +29,7 @@ from scorecard.errors import (
     ScorecardError,
     UsageError,
 )
-from scorecard.request import WINDOW_CHOICES, ScoreRequest, utcnow
+from scorecard.request import ScoreRequest, utcnow
 from scorecard.text import printable
 
 if TYPE_CHECKING:
@@ -41,15 +41,12 @@ __all__ = [
     "EXIT_OK",
     "EXIT_RUNTIME",
     "EXIT_USAGE",
-    "WINDOWS",
     "RuntimeFailure",
     "UsageError",
     "build_parser",
     "exit_for",
     "main",
 ]
-
-WINDOWS = WINDOW_CHOICES
 
 Handler = Callable[[argparse.Namespace], int]
 
