@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from scorecard.request import DEFAULT_HISTORY_DAYS, ScoreRequest
+from scorecard.request import ScoreRequest
 from scorecard.status import RequestStats, SourceStatus
 from scorecard.store import request_stats
 from scorecard.text import printable, redact_tokens
@@ -38,7 +38,6 @@ __all__ = [
     "SyncSummary",
     "error_message",
     "fetch_all",
-    "history_start",
     "stats_text",
     "status_text",
     "sync",
@@ -154,12 +153,6 @@ def aligned(rows: list[tuple[str, ...]]) -> list[str]:
     return [line(header), *map(line, rows)]
 
 
-def history_start(request: ScoreRequest, history_days: int = DEFAULT_HISTORY_DAYS) -> datetime:
-    """Where a sync for ``request`` starts fetching (SPEC §9): ``history_days`` back
-    from now, and always two full windows of the request's window before its as-of."""
-    return request.history_start(history_days)
-
-
 def error_message(exc: BaseException) -> str:
     """A one-line message for ``exc``, without traceback text."""
     from scorecard.errors import SourceError
@@ -221,7 +214,8 @@ async def fetch_all(
 ) -> list[Fetched]:
     """Fetch every configured source (or just ``only``) side by side, for ``request``.
 
-    History covers :func:`history_start` up to the request's now. With ``store``,
+    History covers :meth:`ScoreRequest.history_start` (``history_days`` back, and
+    two full windows before the request's as-of) up to the request's now. With ``store``,
     each source starts from its bookmarks (unless ``full``) and its result
     replaces its cached data as soon as it arrives; without, results stay in
     memory. One source failing never stops the others: it becomes a status with
@@ -230,7 +224,7 @@ async def fetch_all(
     plan = FetchPlan(
         config=config,
         request=request,
-        since=history_start(request, config.history_days),
+        since=request.history_start(config.history_days),
         store=store,
         full=full,
         strict=strict,

@@ -26,7 +26,9 @@ import pytest
 
 from scorecard import service, sync
 from scorecard.config import Config, parse_config
-from scorecard.sources.base import FetchContext, SourceError, SourceResult, build_source
+from scorecard.errors import SourceError
+from scorecard.sources.contract import FetchContext, SourceResult
+from scorecard.sources.registry import build_source
 from scorecard.store import Store
 from tests.fakes.server import FakeServer, Reply
 
@@ -211,7 +213,7 @@ def test_firing_alerts_per_team(am_url: str) -> None:
     assert disk["summary"] == "DiskFull summary [b]markup[/b]"  # kept literally
     assert disk["url"] == "http://prometheus.example/graph?g0.expr=up"
     assert len(disk["fingerprint"]) == 16
-    assert result.stats["items.firing_too_young"] == 1
+    assert result.stats.items["firing_too_young"] == 1
     assert result.frames == {} and result.items == 0
 
 
@@ -219,7 +221,7 @@ def test_alert_teams_and_extras_from_the_cache(am_url: str, tmp_path: Path) -> N
     config = make_config(am_url, 'alert_teams = ["Ops", "Search"]')
     store = Store(tmp_path / "cache")
     summary = asyncio.run(sync.sync(config, store, now=datetime.now(UTC)))
-    assert summary.outcomes[0].ok, summary.outcomes[0].error
+    assert summary.outcomes[0].ok, summary.outcomes[0].last_error
     extras = service.extras(store, config)
     assert sorted(extras) == ["Ops", "Search"]
     assert [a["alertname"] for a in extras["Ops"]["firing"]] == ["DiskFull"]
@@ -262,7 +264,7 @@ def test_bearer_token_and_headers_sent(
 
 
 async def test_tui_shows_firing_now_and_query_results(tmp_path: Path) -> None:
-    from scorecard.sources.base import SourceResult
+    from scorecard.sources.contract import SourceResult
     from scorecard.tui.app import ScorecardApp, TuiOptions
     from scorecard.tui.widgets.firing import FiringNow, TeamMonitoring
 

@@ -98,7 +98,7 @@ async def test_full_sync_trend_fallback_and_totals(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
+    assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.skipped == 0
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake_server.log)
     trend = fake_server.requests("/api/v2/github/acme/repos/payments-api/coverage/")
@@ -123,7 +123,7 @@ async def test_full_sync_trend_fallback_and_totals(
     assert by_time[day1] == 51.0 and (NOW - DAY).replace(hour=9) not in by_time
     assert (NOW - 300 * DAY) not in by_time
     assert len(web) == 10 + 1  # ten days of commits + the current totals
-    assert outcome.stats["commit_fallbacks"] == 1
+    assert outcome.stats.items["commit_fallbacks"] == 1
 
     search = coverage[coverage["repo"] == "acme/search"]
     assert (search["team"] == "Search").all() and len(search) == 6
@@ -134,7 +134,7 @@ async def test_other_git_services_are_in_the_path(
 ) -> None:
     fake = build(fake_server, service="gitlab")
     summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
-    assert summary.outcomes[0].error is None
+    assert summary.outcomes[0].last_error is None
     assert all(r.path.startswith("/api/v2/gitlab/") for r in fake_server.log)
 
 
@@ -165,9 +165,9 @@ async def test_rate_limits_bad_records_and_a_missing_repo(
     )
     summary = await sync(config, store, now=NOW + HOUR)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and not outcome.complete
+    assert outcome.last_error is None and not outcome.complete
     assert any("acme/payments-web" in p and "404" in p for p in outcome.problems)
-    assert outcome.stats["malformed"] == 1 and outcome.skipped >= 1
+    assert outcome.stats.malformed == 1 and outcome.skipped >= 1
     after = store.load()["coverage"]
     web_before = before[before["repo"] == "acme/payments-web"]
     web_after = after[after["repo"] == "acme/payments-web"]
@@ -180,12 +180,12 @@ async def test_every_repo_failing_fails_the_source(
 ) -> None:
     fake = FakeCodecov(fake_server)  # knows no repos
     summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
-    error = summary.outcomes[0].error
+    error = summary.outcomes[0].last_error
     assert error is not None and "404" in error
 
 
 async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
-    from scorecard.sources.base import build_source
+    from scorecard.sources.registry import build_source
 
     fake = build(fake_server)
     config = org_config(fake)

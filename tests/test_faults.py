@@ -23,7 +23,7 @@ import pytest
 
 from scorecard import service
 from scorecard.config import Config, TeamConfig
-from scorecard.sources import base
+from scorecard.sources import http
 from scorecard.store import Store
 from scorecard.sync import SyncSummary, sync
 from tests.fakes.faulty import FaultyServer, Hang, Reset, Trickle
@@ -42,8 +42,8 @@ ROOT = f"/repos/{REPO}"
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real sleeps (the time bound is real), but short retry backoffs."""
-    monkeypatch.setattr(base, "BACKOFF_INITIAL_S", 0.01)
-    monkeypatch.setattr(base, "BACKOFF_MAX_S", 0.05)
+    monkeypatch.setattr(http, "BACKOFF_INITIAL_S", 0.01)
+    monkeypatch.setattr(http, "BACKOFF_MAX_S", 0.05)
     monkeypatch.setenv("GH_FAULT_TOKEN", TOKEN)
 
 
@@ -272,13 +272,13 @@ async def test_fault(fault: Fault, server: FaultyServer, tmp_path: Path) -> None
 
     if fault.expect == "recovers":
         assert gh.ok and gh.complete, table
-        assert gh.stats["retries"] >= 1, gh.stats
+        assert gh.stats.retries >= 1, gh.stats
         assert "retries" in table
         assert ids(gh_after) == ids(gh_before)
         assert "stale" not in flags.loc["Payments"]
     elif fault.expect == "skipped":
         assert gh.ok and gh.skipped >= 1, table
-        assert gh.stats["malformed"] >= 1 and "malformed answers skipped" in table
+        assert gh.stats.malformed >= 1 and "malformed answers skipped" in table
         # A skipped page may have held events: the sync says its data is partial and
         # keeps the old bookmark, so the next sync reads that range again.
         assert not gh.complete and "partial" in table
@@ -295,18 +295,18 @@ async def test_fault(fault: Fault, server: FaultyServer, tmp_path: Path) -> None
         assert not status.complete
     else:
         assert not gh.ok, table
-        assert fault.detail in (gh.error or ""), gh.error
-        assert f"error: {gh.error}" in table
+        assert fault.detail in (gh.last_error or ""), gh.last_error
+        assert f"error: {gh.last_error}" in table
         # The summary counts the attempts that were made.
-        assert gh.stats.get("requests", 0) >= base.RETRY_ATTEMPTS, gh.stats
-        assert gh.stats.get("retries", 0) >= base.RETRY_ATTEMPTS - 1, gh.stats
-        assert f"{gh.stats['retries']:,} retries" in table
+        assert gh.stats.requests >= http.RETRY_ATTEMPTS, gh.stats
+        assert gh.stats.retries >= http.RETRY_ATTEMPTS - 1, gh.stats
+        assert f"{gh.stats.retries:,} retries" in table
         # The last good data stays, unchanged, and the source's teams show stale.
         assert digest(gh_after) == digest(gh_before)
-        assert status.last_error == gh.error and status.last_success_at == NOW
+        assert status.last_error == gh.last_error and status.last_success_at == NOW
         assert "stale" in flags.loc["Payments"]
         reasons = " ".join(card.report.table.loc["Payments", "reasons"])
-        assert "source 'gh' failed" in reasons and gh.error in reasons
+        assert "source 'gh' failed" in reasons and gh.last_error in reasons
 
 
 async def test_partial_data_is_flagged_on_the_teams(server: FaultyServer, tmp_path: Path) -> None:

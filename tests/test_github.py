@@ -15,7 +15,7 @@ import pytest
 from scorecard.config import Config, TeamConfig
 from scorecard.sources import github
 from scorecard.store import Store
-from scorecard.sync import sync
+from scorecard.sync import status_text, sync
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import FakeServer, Reply, Request
 from tests.source_config import source_config
@@ -191,7 +191,7 @@ async def test_full_sync_reads_everything_once(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake_server.url), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
+    assert outcome.last_error is None and outcome.complete, outcome
     keys = request_keys(fake_server)
     assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
     assert all(r.headers["authorization"] == f"Bearer {token}" for r in fake_server.log)
@@ -239,9 +239,9 @@ async def test_full_sync_reads_everything_once(
     assert changes.loc["acme/payments-api/pull/11", "labels"] == ["ai"]
 
     status = store.statuses()["gh"]
-    assert status.stats["requests"] == len(fake_server.log)
-    assert status.stats["items.ci_runs"] >= 2300
-    assert status.stats["not_modified"] == 0
+    assert status.stats.requests == len(fake_server.log)
+    assert status.stats.items["ci_runs"] >= 2300
+    assert status.stats.not_modified == 0
     assert "requests" in summary.table() and "ci_runs" in summary.table()
     # The token is nowhere in the cache.
     for path in (tmp_path / "cache").rglob("*.json"):
@@ -259,7 +259,7 @@ async def test_unchanged_resync_sends_only_conditional_requests(
     fake_server.log.clear()
 
     summary = await sync(config, store, now=NOW + timedelta(minutes=10))
-    assert summary.outcomes[0].error is None and summary.outcomes[0].complete
+    assert summary.outcomes[0].last_error is None and summary.outcomes[0].complete
     assert fake_server.log, "something was asked"
     assert all(r.conditional for r in fake_server.log), [
         r.path for r in fake_server.log if not r.conditional
@@ -271,7 +271,7 @@ async def test_unchanged_resync_sends_only_conditional_requests(
     for kind in ("deployments", "changes", "ci_runs"):
         assert sorted(after[kind]["id"]) == sorted(before[kind]["id"]), kind
     stats = store.statuses()["gh"].stats
-    assert stats["not_modified"] == stats["requests"] == len(fake_server.log)
+    assert stats.not_modified == stats.requests == len(fake_server.log)
 
 
 async def test_incremental_sync_merges_new_events(
@@ -291,7 +291,7 @@ async def test_incremental_sync_merges_new_events(
     fake_server.log.clear()
 
     summary = await sync(config, store, now=later)
-    assert summary.outcomes[0].error is None
+    assert summary.outcomes[0].last_error is None
     frames = store.load()
     assert "acme/payments-api/deployments/7" in set(frames["deployments"]["id"])
     d8 = frames["deployments"].set_index("id").loc["acme/payments-api/deployments/8"]
@@ -329,8 +329,8 @@ async def test_rate_limits_are_waited_out(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake_server.url), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
-    assert outcome.stats["retries"] == 5
+    assert outcome.last_error is None and outcome.complete, outcome
+    assert outcome.stats.retries == 5
     assert 1.0 in waits and any(0 < w <= 3 for w in waits)
     assert len(store.load()["changes"]) == 4
 
@@ -343,8 +343,8 @@ async def test_a_too_long_rate_limit_wait_stops_with_partial_data(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake_server.url, max_wait_s=30), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and not outcome.complete
-    assert "partial" in outcome.status_text
+    assert outcome.last_error is None and not outcome.complete
+    assert "partial" in status_text(outcome)
     assert any("max_wait_s" in p for p in outcome.problems)
     assert waits == []
     assert not store.statuses()["gh"].complete
@@ -364,8 +364,8 @@ async def test_malformed_pages_and_loops_are_counted_and_skipped(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake_server.url), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None
-    assert outcome.skipped >= 1 and outcome.stats["malformed"] == 1
+    assert outcome.last_error is None
+    assert outcome.skipped >= 1 and outcome.stats.malformed == 1
     assert any("malformed" in p for p in outcome.problems)
     assert any("loop" in p for p in outcome.problems)
     assert not outcome.complete
@@ -386,14 +386,14 @@ async def test_unknown_repo_and_bad_token(
     store = Store(tmp_path / "cache")
     summary = await sync(config, store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and not outcome.complete
+    assert outcome.last_error is None and not outcome.complete
     assert any("acme/nope" in p and "404" in p for p in outcome.problems)
 
     fake_server.routes.insert(
         0, (lambda p: True, lambda r, s: Reply(401, {"message": "Bad credentials"}))
     )
     summary = await sync(config, store, now=NOW + timedelta(hours=1))
-    error = summary.outcomes[0].error
+    error = summary.outcomes[0].last_error
     assert error is not None and "401" in error and token not in error
     assert store.statuses()["gh"].last_success_at == NOW  # the last good data stays
 

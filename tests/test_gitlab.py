@@ -170,7 +170,7 @@ async def test_full_sync(fake_server: FakeServer, token: str, tmp_path: Path) ->
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
+    assert outcome.last_error is None and outcome.complete, outcome
     keys = [(r.path, tuple(sorted(r.query.items()))) for r in fake_server.log]
     assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
     assert all(r.headers["private-token"] == token for r in fake_server.log)
@@ -203,8 +203,8 @@ async def test_full_sync(fake_server: FakeServer, token: str, tmp_path: Path) ->
     assert changes.loc["acme/payments-api/merge_requests/7", "first_commit_at"] == NOW - 6 * DAY
     assert changes.loc["acme/payments-api/merge_requests/7", "merge_sha"] == f"{7:040x}"
     status = store.statuses()["gl"]
-    assert status.stats["rate_limit_remaining"] == 1990
-    assert status.stats["items.ci_runs"] >= 250
+    assert status.stats.rate_limit_remaining == 1990
+    assert status.stats.items["ci_runs"] >= 250
 
 
 async def test_unchanged_resync_is_only_304s_and_new_items_merge(
@@ -216,7 +216,7 @@ async def test_unchanged_resync_is_only_304s_and_new_items_merge(
     await sync(config, store, now=NOW)
     fake_server.log.clear()
     summary = await sync(config, store, now=NOW + timedelta(minutes=5))
-    assert summary.outcomes[0].error is None
+    assert summary.outcomes[0].last_error is None
     assert fake_server.log and all(r.conditional and r.status == 304 for r in fake_server.log)
     assert len(store.load()["ci_runs"]) == 251
 
@@ -248,9 +248,9 @@ async def test_retries_rate_limits_loops_and_bad_json(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and not outcome.complete
-    assert outcome.stats["retries"] == 2 and waits[0] == 1.0
-    assert outcome.stats["malformed"] == 1 and outcome.skipped >= 1
+    assert outcome.last_error is None and not outcome.complete
+    assert outcome.stats.retries == 2 and waits[0] == 1.0
+    assert outcome.stats.malformed == 1 and outcome.skipped >= 1
     assert any("loop" in p for p in outcome.problems)
     frames = store.load()
     assert len(frames["deployments"]) == 4  # payments' deployments arrived after the retries

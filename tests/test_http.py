@@ -8,19 +8,15 @@ from typing import Any
 import pytest
 
 from scorecard.config import SourceConfig
-from scorecard.sources import base
-from scorecard.sources.base import (
-    FatalSourceError,
-    HttpClient,
-    PaginationLoop,
-    RateLimitExhausted,
-    SourceError,
+from scorecard.errors import FatalSourceError, PaginationLoop, RateLimitExhausted, SourceError
+from scorecard.sources import http
+from scorecard.sources.http import HttpClient, request_key
+from scorecard.sources.paginate import (
     link_next,
     paginate_cursor,
     paginate_link,
     paginate_offset,
     paginate_pages,
-    request_key,
 )
 from tests.fakes.server import FakeServer, Reply, Request, link_header, page_slice, running
 from tests.source_config import source_config
@@ -144,7 +140,7 @@ async def test_5xx_bursts_are_retried_with_backoff(
         page = await client.get("/x")
         assert client.stats.retries == 3
     assert page.data == [1]
-    assert len(waits) == 3 and all(0 <= w <= base.BACKOFF_MAX_S for w in waits)
+    assert len(waits) == 3 and all(0 <= w <= http.BACKOFF_MAX_S for w in waits)
 
 
 async def test_persistent_5xx_gives_up(fake_server: FakeServer, waits: list[float]) -> None:
@@ -153,7 +149,7 @@ async def test_persistent_5xx_gives_up(fake_server: FakeServer, waits: list[floa
         with pytest.raises(SourceError, match="HTTP 503") as info:
             await client.get("/x")
     assert info.value.retriable
-    assert len(fake_server.log) == base.RETRY_ATTEMPTS
+    assert len(fake_server.log) == http.RETRY_ATTEMPTS
 
 
 async def test_connect_errors_are_retried_then_reported(waits: list[float]) -> None:
@@ -166,7 +162,7 @@ async def test_connect_errors_are_retried_then_reported(waits: list[float]) -> N
     async with client:
         with pytest.raises(SourceError) as info:
             await client.get("/x")
-        assert client.stats.retries == base.RETRY_ATTEMPTS - 1
+        assert client.stats.retries == http.RETRY_ATTEMPTS - 1
     assert "Connect" in str(info.value) and TOKEN not in str(info.value)
 
 

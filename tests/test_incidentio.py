@@ -190,8 +190,8 @@ async def test_full_sync_follows_the_cursor(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
-    assert outcome.items == 600 and outcome.stats["excluded"] == 2
+    assert outcome.last_error is None and outcome.complete, outcome
+    assert outcome.items == 600 and outcome.stats.items["excluded"] == 2
     pages = fake_server.requests("/v2/incidents")
     assert len(pages) == 3 and "after" not in pages[0].query and pages[1].query["after"]
     assert pages[0].query["page_size"] == "250"
@@ -221,10 +221,10 @@ async def test_rate_limits_malformed_and_unknown_values(
     fake_server.fault("/v1/severities", Reply(503))
     summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
-    assert 4.0 in waits and outcome.stats["retries"] == 2
+    assert outcome.last_error is None and outcome.complete, outcome
+    assert 4.0 in waits and outcome.stats.retries == 2
     assert outcome.items == 30 and outcome.skipped == 2
-    assert outcome.stats["unknown.incident_io_status_category"] == 1  # "exploded"
+    assert outcome.stats.items["unknown.incident_io_status_category"] == 1  # "exploded"
     assert any("'exploded'" in p for p in outcome.problems)
 
 
@@ -236,7 +236,7 @@ async def test_malformed_page_and_incremental_resync(
     config = org_config(fake)
     fake_server.fault("/v2/incidents", Reply(200, b"<html>", etag=False))
     summary = await sync(config, store, now=NOW)
-    assert not summary.outcomes[0].complete and summary.outcomes[0].stats["malformed"] == 1
+    assert not summary.outcomes[0].complete and summary.outcomes[0].stats.malformed == 1
     summary = await sync(config, store, now=NOW)
     assert summary.outcomes[0].complete and len(store.load()["incidents"]) == 40
     fake_server.log.clear()
@@ -252,7 +252,7 @@ async def test_malformed_page_and_incremental_resync(
 
 
 async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
-    from scorecard.sources.base import build_source
+    from scorecard.sources.registry import build_source
 
     fake = build(fake_server, n=2)
     config = org_config(fake)

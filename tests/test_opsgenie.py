@@ -165,7 +165,7 @@ async def test_incident_sync_pages_to_the_end(
     store = Store(tmp_path / "cache")
     summary = await sync(make(fake.url), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
+    assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.items == 230
     pages = fake_server.requests("/v1/incidents")
     assert [p.query["offset"] for p in pages] == ["0", "100", "200"]
@@ -189,7 +189,7 @@ async def test_alert_sync_and_offset_cap(
     store = Store(tmp_path / "cache")
     summary = await sync(make(fake.url, use_alerts=True), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
+    assert outcome.last_error is None and outcome.complete, outcome
     assert all(r.status == 200 for r in fake_server.log)
     assert not fake_server.requests("/v1/incidents")
     incidents = store.load()["incidents"]
@@ -213,11 +213,11 @@ async def test_throttling_and_bad_records(
     fake_server.fault("/v2/teams", Reply(500))
     summary = await sync(make(fake.url), Store(tmp_path / "cache"), now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
-    assert len(waits) >= 2 and outcome.stats["retries"] >= 2
+    assert outcome.last_error is None and outcome.complete, outcome
+    assert len(waits) >= 2 and outcome.stats.retries >= 2
     assert outcome.items == 10 and outcome.skipped == 2
-    assert outcome.stats["unknown.opsgenie_status"] == 1
-    assert outcome.stats["unknown.opsgenie_priority"] == 1
+    assert outcome.stats.items["unknown.opsgenie_status"] == 1
+    assert outcome.stats.items["unknown.opsgenie_priority"] == 1
     assert all(TOKEN not in p for p in outcome.problems)
 
 
@@ -228,11 +228,11 @@ async def test_malformed_page_is_counted(
     fake_server.fault("/v1/incidents", Reply(200, b'{"data": [', etag=False))
     summary = await sync(make(fake.url), Store(tmp_path / "cache"), now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and not outcome.complete and outcome.stats["malformed"] == 1
+    assert outcome.last_error is None and not outcome.complete and outcome.stats.malformed == 1
 
 
 async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
-    from scorecard.sources.base import build_source
+    from scorecard.sources.registry import build_source
 
     fake = build(fake_server, n=2)
     config = make(fake.url, use_alerts=True)

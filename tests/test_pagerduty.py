@@ -168,7 +168,7 @@ async def test_full_sync_pages_to_the_end(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
+    assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.items == 250 and outcome.skipped == 0
     requests = fake_server.requests("/incidents")
     # 180 days of history is two ranges (PagerDuty allows at most six months per query):
@@ -184,7 +184,7 @@ async def test_full_sync_pages_to_the_end(
     assert incidents.loc["P0001", "team"] == "Search"
     assert incidents.loc["P0001", "service"] == "search"
     assert (incidents["severity"] == "sev2").all()
-    assert store.statuses()["pd"].stats["rate_limit_remaining"] == 959
+    assert store.statuses()["pd"].stats.rate_limit_remaining == 959
 
 
 async def test_offset_cap_is_handled_by_chunking(
@@ -197,7 +197,7 @@ async def test_offset_cap_is_handled_by_chunking(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
+    assert outcome.last_error is None and outcome.complete, outcome
     assert all(r.status == 200 for r in fake_server.log)
     assert len(store.load()["incidents"]) == 200
     # Each piece read fits under the cap.
@@ -222,7 +222,7 @@ async def test_offset_cap_without_a_total_continues_from_the_newest(
     fake_server.routes.insert(0, (lambda p: p == "/incidents", no_total))
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
-    assert summary.outcomes[0].error is None and summary.outcomes[0].complete
+    assert summary.outcomes[0].last_error is None and summary.outcomes[0].complete
     assert all(r.status == 200 for r in fake_server.log)
     assert len(store.load()["incidents"]) == 95
 
@@ -252,14 +252,14 @@ async def test_rate_limit_waits_and_bad_records(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and outcome.complete, outcome
-    assert waits[0] == 2.0 and outcome.stats["retries"] == 2
+    assert outcome.last_error is None and outcome.complete, outcome
+    assert waits[0] == 2.0 and outcome.stats.retries == 2
     ids = set(store.load()["incidents"]["id"])
     assert len(ids) == 20 and "MERGED" not in ids
     assert outcome.skipped == 2
-    assert outcome.stats["excluded"] == 1
-    assert outcome.stats["unknown.pagerduty_status"] == 1
-    assert outcome.stats["unknown.pagerduty_urgency"] == 1
+    assert outcome.stats.items["excluded"] == 1
+    assert outcome.stats.items["unknown.pagerduty_status"] == 1
+    assert outcome.stats.items["unknown.pagerduty_urgency"] == 1
     assert any("unknown PagerDuty status 'snoozed'" in p for p in outcome.problems)
     assert all(TOKEN not in p for p in outcome.problems)
 
@@ -272,8 +272,8 @@ async def test_malformed_page_is_counted(
     store = Store(tmp_path / "cache")
     summary = await sync(org_config(fake), store, now=NOW)
     outcome = summary.outcomes[0]
-    assert outcome.error is None and not outcome.complete
-    assert outcome.stats["malformed"] == 1 and outcome.skipped == 1
+    assert outcome.last_error is None and not outcome.complete
+    assert outcome.stats.malformed == 1 and outcome.skipped == 1
 
 
 async def test_incremental_sync_rereads_recent_and_open_incidents(
@@ -308,12 +308,12 @@ async def test_bad_token_fails_the_source(
         "/incidents", Reply(401, {"error": {"message": "Authentication required", "code": 2006}})
     )
     summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
-    error = summary.outcomes[0].error
+    error = summary.outcomes[0].last_error
     assert error is not None and "401" in error and TOKEN not in error
 
 
 async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> None:
-    from scorecard.sources.base import build_source
+    from scorecard.sources.registry import build_source
 
     fake = build(fake_server, n=3)
     config = org_config(fake)

@@ -34,8 +34,12 @@ import pytest
 
 from scorecard import export, model, service, sync
 from scorecard.config import Config, parse_config
-from scorecard.sources import prometheus
-from scorecard.sources.base import FetchContext, SourceError, SourceResult, build_source, iso
+from scorecard.errors import SourceError
+from scorecard.sources import monitoring, prometheus, promql
+from scorecard.sources.api import auth_token
+from scorecard.sources.contract import FetchContext, SourceResult
+from scorecard.sources.records import iso
+from scorecard.sources.registry import build_source
 from scorecard.store import Store
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -391,7 +395,7 @@ def test_rollout_samples_from_argo_and_flagger(full: SourceResult) -> None:
     payments_api = sorted((s for s in samples if s[1] == "payments-api"), key=lambda s: s[3])
     assert [s[2] for s in payments_api] == ["canary", "blue_green"]
     assert any("namespace 'orphans'" in p for p in result.problems)
-    assert result.stats["items.rollouts"] == 4
+    assert result.stats.items["rollouts"] == 4
 
 
 def test_canary_share_uses_the_rollout_samples(prom_url: str, full: SourceResult) -> None:
@@ -463,7 +467,7 @@ def test_firing_alert_history_becomes_incidents(prom_url: str, full: SourceResul
         ),
         ("Ops", "ops-api", "DiskFull", "sev1", at(END - DAY), None),
     ]
-    assert result.stats["items.alerts_too_short"] == 1  # LatencyHigh, 3 minutes
+    assert result.stats.items["alerts_too_short"] == 1  # LatencyHigh, 3 minutes
     assert len({r["id"] for r in incidents}) == 4
     # ALERTS is read over 8 days at one-minute resolution: two requests under the point cap
     report = service.report_from_frames(result.frames, config, as_of=at(END), now=at(END))
@@ -484,7 +488,7 @@ def test_alert_incidents_are_incremental_and_open_ones_continue(
         state=first.state,
         load_previous=lambda: first.frames,
     )
-    assert second.stats["requests"] < first.stats["requests"] + 3  # only the new half-day
+    assert second.stats.requests < first.stats.requests + 3  # only the new half-day
     key = lambda r: (r["id"], r["created_at"], r["resolved_at"])  # noqa: E731
     assert sorted(map(key, records(second.frames["incidents"]))) == sorted(
         map(key, records(full.frames["incidents"]))
@@ -497,7 +501,7 @@ def test_alert_teams_limit_incidents_to_teams_without_an_incident_tool(prom_url:
     )
     result = fetch(config)
     assert {r["team"] for r in records(result.frames["incidents"])} == {"Ops"}
-    assert result.stats["items.alerts_other_teams"] == 1
+    assert result.stats.items["alerts_other_teams"] == 1
 
 
 def test_team_queries_and_a_bad_query_named_with_its_team(full: SourceResult) -> None:
@@ -678,7 +682,8 @@ name = "Ops"
 services = ["ops-api"]
 """
     )
-    headers, secrets = prometheus.auth_headers(config.source("prom"))
+    source = prometheus.PrometheusSource(config.source("prom"), config=config)
+    headers, secrets = source.origin_headers(auth_token(config.source("prom")))
     assert headers["Authorization"] == "Basic " + base64.b64encode(b"grafana:pw-123456").decode()
     assert "pw-123456" in secrets
     with pytest.raises(SourceError, match="ConnectError"):
@@ -689,11 +694,11 @@ def test_rollout_changes_and_severity_mapping() -> None:
     step = 600
     canary = {t: float(t) for t in range(0, 6000, step)}
     blue = {t: float(t) for t in range(6000, 9000, step)}
-    changes = prometheus.rollout_changes({"canary": canary, "blue_green": blue}, step, 12000)
+    changes = promql.rollout_changes({"canary": canary, "blue_green": blue}, step, 12000)
     assert changes == [(at(0), "canary"), (at(6000), "blue_green"), (at(9000), "unknown")]
-    assert prometheus.severity_of("critical") == "sev2"
-    assert prometheus.severity_of("SEV4") == "sev4"
-    assert prometheus.severity_of("odd") == "sev3"
-    assert prometheus.severity_of("odd", {"odd": "sev1"}) == "sev1"
-    assert prometheus.strategy_of("blueGreen", None) == "blue_green"
-    assert prometheus.strategy_of("", "canary") == "canary"
+    assert monitoring.severity_of("critical") == "sev2"
+    assert monitoring.severity_of("SEV4") == "sev4"
+    assert monitoring.severity_of("odd") == "sev3"
+    assert monitoring.severity_of("odd", {"odd": "sev1"}) == "sev1"
+    assert promql.strategy_of("blueGreen", None) == "blue_green"
+    assert promql.strategy_of("", "canary") == "canary"

@@ -446,7 +446,7 @@ async def test_write_bindings_absent_on_every_screen_when_read_only() -> None:
             assert not actions & {"export", "refresh", "screenshot"}
             assert not app.check_action("export", ())
             assert not app.check_action("screenshot", ())
-            titles = [t for t, _, _ in ScorecardCommands(screen)._commands()]
+            titles = [t for t, _, _ in ScorecardCommands(screen).commands()]
             assert not [t for t in titles if "Export" in t or "Refresh" in t or "Regenerate" in t]
             system = [c.title for c in app.get_system_commands(screen)]
             assert "Screenshot" not in system

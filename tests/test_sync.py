@@ -16,7 +16,7 @@ from scorecard.status import RequestStats, SourceStatus
 from scorecard.store import Store
 from scorecard.sync import (
     SyncSummary,
-    history_start,
+    fetch_all,
     status_text,
     sync,
     sync_blocking,
@@ -166,12 +166,12 @@ def request(as_of: datetime | None = None, window_days: int = 30) -> ScoreReques
 
 
 def test_history_start() -> None:
-    assert history_start(request(), 180) == NOW - timedelta(days=180)
+    assert request().history_start(180) == NOW - timedelta(days=180)
     recent = NOW - timedelta(days=10)
-    assert history_start(request(recent), 180) == NOW - timedelta(days=180)
+    assert request(recent).history_start(180) == NOW - timedelta(days=180)
     old = NOW - timedelta(days=400)
-    assert history_start(request(old), 180) == old - timedelta(days=60)
-    assert history_start(request(window_days=90), 30) == NOW - timedelta(days=180)
+    assert request(old).history_start(180) == old - timedelta(days=60)
+    assert request(window_days=90).history_start(30) == NOW - timedelta(days=180)
 
 
 @pytest.mark.parametrize("window_days", [30, 365])
@@ -265,3 +265,14 @@ def test_summary_lists_request_counters_and_problems() -> None:
     assert not any(line.startswith("local: 0 requests") for line in lines)  # no requests made
     assert lines[-1] == "local: ... 2 more problem(s) not shown"
     assert "local: row 9" in lines and "local: row 10" not in lines
+
+
+async def test_fetch_all_without_a_store_keeps_events_in_memory(tmp_path: Path) -> None:
+    """`standup --live`: the same fetch as a sync, nothing written anywhere."""
+    config = files_config(tmp_path, good=copy_good(tmp_path, "good"), gone=tmp_path / "gone")
+    fetched = await fetch_all(config, request())
+    good, gone = fetched
+    assert good.result is not None and good.result.items == good.status.items == 14
+    assert good.status.ok and good.status.last_success_at == NOW
+    assert gone.result is None and gone.status.last_error is not None and not gone.status.ok
+    assert not (tmp_path / "cache").exists()

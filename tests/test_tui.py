@@ -359,7 +359,7 @@ async def test_palette_offers_window_export_refresh() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        titles = [t for t, _, _ in ScorecardCommands(app.screen)._commands()]
+        titles = [t for t, _, _ in ScorecardCommands(app.screen).commands()]
         assert "Switch window: 90 days" in titles
         assert "Export…" in titles
         assert "Regenerate data" in titles
@@ -465,7 +465,7 @@ async def test_read_only_binds_no_write_actions() -> None:
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)
         assert app.busy is None
-        titles = [t for t, _, _ in ScorecardCommands(app.screen)._commands()]
+        titles = [t for t, _, _ in ScorecardCommands(app.screen).commands()]
         assert not any("Export" in t or "Regenerate" in t or "Refresh" in t for t in titles)
         system = [c.title for c in app.get_system_commands(app.screen)]
         assert "Screenshot" not in system
@@ -589,12 +589,11 @@ def test_charts_are_textual_and_deterministic() -> None:
 
 
 def test_sources_rows_show_request_stats() -> None:
-    from types import SimpleNamespace
-
+    from scorecard.status import RequestStats
     from scorecard.tui.view import requests_cell, stream_items
 
-    palette = SimpleNamespace(muted="dim", good="green", warn="yellow")
-    stats = {"requests": 42, "not_modified": 30, "retries": 2, "items.deployments": 120}
-    assert str(requests_cell(stats, palette)) == "42 · 30 304 · 2 retries"  # type: ignore[arg-type]
-    assert str(requests_cell({}, palette)) == "—"  # type: ignore[arg-type]
+    palette = Palette(muted="dim", good="green", warn="yellow")
+    stats = RequestStats(requests=42, not_modified=30, retries=2, items={"deployments": 120})
+    assert str(requests_cell(stats, palette)) == "42 · 30 304 · 2 retries"
+    assert str(requests_cell(RequestStats(), palette)) == "—"
     assert stream_items(stats) == "deployments 120"

@@ -18,56 +18,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from scorecard.sources.base import (
-    Collected,
-    FetchContext,
-    HttpClient,
-    SourceError,
-    SourceResult,
-    iso,
-    parse_time,
-    register,
+from scorecard.errors import SourceError
+from scorecard.sources.monitoring import (
+    AlertmanagerOptions,
+    MonitoringSource,
+    fingerprint,
+    severity_of,
 )
-from scorecard.sources.monitoring import AlertmanagerOptions
-from scorecard.sources.prometheus import TeamMatcher, auth_headers, fingerprint, severity_of
+from scorecard.sources.records import Collected, iso, parse_time
+from scorecard.sources.registry import register
 
 if TYPE_CHECKING:
-    from scorecard.config import Config, SourceConfig
+    from scorecard.sources.contract import FetchContext, SourceResult
+    from scorecard.sources.http import HttpClient
 
-STATE_VERSION: Final = 1
 MAX_FIRING: Final = 500
 """Firing alerts kept in the state (a storm is summarized by its count)."""
 
 
 @register("alertmanager")
-class AlertmanagerSource:
+class AlertmanagerSource(MonitoringSource[AlertmanagerOptions]):
     """Currently firing alerts, per team."""
 
     kind = "alertmanager"
     Options = AlertmanagerOptions
 
-    def __init__(
-        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-    ) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.strict = strict
-        self.matcher = TeamMatcher.from_config(config)
-        options = cfg.options
-        self.severity_label = str(options.get("alert_severity_label") or "severity")
-        self.service_label = str(options.get("alert_service_label") or "service")
-        self.min_minutes = float(options.get("alert_min_minutes") or 0.0)
-        self.severity_map: dict[str, str] = dict(options.get("severity_map") or {})
-        self.alert_teams = {t.casefold() for t in options.get("alert_teams") or ()}
-        self.transport: Any = None
-        """An httpx transport to use instead of the network (tests)."""
-
     async def probe(self) -> str:
         """A light check for `scorecard config check`: the Alertmanager's status."""
-        headers, secrets = auth_headers(self.cfg)
-        client = HttpClient(
-            self.cfg, auth_headers=headers, secrets=secrets, transport=self.transport
-        )
+        client = self.client()
         async with client:
             page = await client.get("api/v2/status", conditional=False)
         data = page.data if isinstance(page.data, dict) else {}
@@ -80,10 +58,7 @@ class AlertmanagerSource:
         return f"Alertmanager {version}" if version else "Alertmanager API v2"
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        headers, secrets = auth_headers(self.cfg)
-        client = HttpClient(
-            self.cfg, auth_headers=headers, secrets=secrets, transport=self.transport
-        )
+        client = self.client()
         collected = Collected()
         async with client:
             page = await client.get(
@@ -101,21 +76,13 @@ class AlertmanagerSource:
         if len(firing) > MAX_FIRING:
             collected.problem(f"{len(firing):,} alerts firing; kept the {MAX_FIRING} most severe")
         client.stats.count("firing", len(firing))
-        stats = client.stats.as_dict()
-        stats["skipped"] = collected.skipped
-        return SourceResult(
-            frames={},
-            skipped=collected.skipped,
-            problems=[client._redact(p) for p in collected.problems],
-            state={
-                "version": STATE_VERSION,
-                "firing": firing[:MAX_FIRING],
-                "firing_count": len(firing),
-                "firing_at": iso(ctx.until),
-            },
-            complete=collected.complete,
-            stats=stats,
-        )
+        state = {
+            "version": self.state_version,
+            "firing": firing[:MAX_FIRING],
+            "firing_count": len(firing),
+            "firing_at": iso(ctx.until),
+        }
+        return self.result(collected, client, frames={}, state=state)
 
     def firing(
         self, alerts: list[Any], now: datetime, collected: Collected, client: HttpClient
@@ -141,7 +108,7 @@ class AlertmanagerSource:
                 client.stats.count("firing_too_young")
                 continue
             team, service = self.matcher.labels(labels, self.service_label)
-            if self.alert_teams and (team or "").casefold() not in self.alert_teams:
+            if not self.team_wanted(team):
                 client.stats.count("firing_other_teams")
                 continue
             annotations = (

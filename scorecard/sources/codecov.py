@@ -21,7 +21,6 @@ Auth is ``Authorization: Bearer <token>``.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -29,28 +28,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 from urllib.parse import quote
 
+from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.options import HttpOptions
-from scorecard.sources.base import (
-    Collected,
-    FatalSourceError,
-    FetchContext,
-    HttpClient,
-    Page,
-    PaginationLoop,
-    RateLimitExhausted,
-    SourceError,
-    SourceResult,
-    api_client,
-    iso,
-    parse_time,
-    register,
-    request_key,
-)
+from scorecard.sources.api import ApiSource
+from scorecard.sources.paginate import paginate_body_next
+from scorecard.sources.records import Collected, iso, parse_time
+from scorecard.sources.registry import register
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scorecard.config import Config, SourceConfig
+    from scorecard.config.model import Config
+    from scorecard.sources.contract import FetchContext, SourceResult
+    from scorecard.sources.http import HttpClient, Page
 
 PAGE_SIZE: Final = 100
 MAX_PAGES: Final = 1000
@@ -109,51 +99,32 @@ class CodecovOptions(HttpOptions):
 
 
 @register("codecov")
-class CodecovSource:
+class CodecovSource(ApiSource[CodecovOptions]):
     """Codecov coverage trend (or commit totals) per repo, plus current totals."""
 
     kind = "codecov"
     Options = CodecovOptions
 
-    def __init__(
-        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-    ) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.strict = strict
+    def setup(self, config: Config | None) -> None:
         self.repos = coverage_repos(config)
-        self.service: str = str(cfg.options.get("service") or "github")
-        self.owner: str | None = cfg.options.get("owner")
-        self.branch: str | None = cfg.options.get("branch")
-        self.transport: Any = None
-        """An httpx transport to use instead of the network (tests)."""
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each repo known to Codecov."""
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"Bearer {t}"},
-            transport=self.transport,
-        )
+        client = self.client()
         async with client:
             for repo, _team in self.repos:
-                parts = split_repo(repo, self.owner)
+                parts = split_repo(repo, self.options.owner)
                 if parts is not None:
                     await client.get(f"{self._base(*parts)}/", conditional=False)
         return f"{len(self.repos)} repos reachable"
 
     def _base(self, owner: str, name: str) -> str:
-        return f"api/v2/{self.service}/{quote(owner, safe='')}/repos/{quote(name, safe='')}"
+        service = self.options.service
+        return f"api/v2/{service}/{quote(owner, safe='')}/repos/{quote(name, safe='')}"
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        from scorecard import model
-
         previous = {} if ctx.full else ctx.load_previous()
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"Bearer {t}"},
-            transport=self.transport,
-        )
+        client = self.client()
         collected = Collected()
         fallbacks: list[str] = []
         if not self.repos:
@@ -161,19 +132,26 @@ class CodecovSource:
                 "no team lists a repo or coverage_repos, so there is nothing to fetch"
             )
         async with client:
-            results = await asyncio.gather(
-                *(
+            results, _failures = await self.gather(
+                [
                     self._repo(client, ctx, repo, team, collected, fallbacks)
                     for repo, team in self.repos
-                ),
-                return_exceptions=True,
+                ]
             )
+        failed = self._settle(results, collected, client)
+        frames = _coverage_frames(collected, previous, failed)
+        client.stats.count("coverage", len(collected.records.get("coverage", [])))
+        extra = {"commit_fallbacks": len(fallbacks)} if fallbacks else {}
+        ctx.progress(f"{client.stats.requests:,} requests")
+        return self.result(collected, client, frames=frames, state={}, extra=extra)
+
+    def _settle(self, results: list[Any], collected: Collected, client: HttpClient) -> list[str]:
+        """The repos that failed (each a problem; the result is partial). When every
+        repo failed, not just for a spent rate limit, the source fails."""
         failed: list[str] = []
         errors: list[BaseException] = []
         for (repo, _team), outcome in zip(self.repos, results):
             if isinstance(outcome, BaseException):
-                if isinstance(outcome, FatalSourceError) or not isinstance(outcome, Exception):
-                    raise outcome
                 failed.append(repo)
                 errors.append(outcome)
                 collected.complete = False
@@ -187,37 +165,7 @@ class CodecovSource:
             and not isinstance(errors[0], RateLimitExhausted)
         ):
             raise errors[0]
-        frames = collected.frames()
-        kept = _previous_rows(previous, failed)
-        if kept is not None and len(kept):
-            fresh = frames.get("coverage")
-            frames["coverage"] = model.concat(
-                "coverage", [f for f in (kept, fresh) if f is not None]
-            )
-        if "coverage" in frames:
-            frames["coverage"] = (
-                frames["coverage"]
-                .drop_duplicates(["repo", "measured_at"], keep="last")
-                .sort_values(["repo", "measured_at"], kind="stable")
-                .reset_index(drop=True)
-            )
-        else:
-            frames["coverage"] = model.empty_frame("coverage")
-        client.stats.count("coverage", len(collected.records.get("coverage", [])))
-        stats = client.stats.as_dict()
-        stats["skipped"] = collected.skipped
-        if fallbacks:
-            stats["commit_fallbacks"] = len(fallbacks)
-        ctx.progress(f"{client.stats.requests:,} requests")
-        return SourceResult(
-            frames=frames,
-            skipped=collected.skipped,
-            problems=[client._redact(p) for p in collected.problems],
-            state={},
-            rate_limit_remaining=client.stats.rate_limit_remaining,
-            complete=collected.complete,
-            stats=stats,
-        )
+        return failed
 
     async def _repo(
         self,
@@ -228,18 +176,17 @@ class CodecovSource:
         collected: Collected,
         fallbacks: list[str],
     ) -> None:
-        parts = split_repo(repo, self.owner)
+        parts = split_repo(repo, self.options.owner)
         if parts is None:
             collected.problem(f"{repo}: not an owner/name repo and no `owner` is configured")
             return
-        owner, name = parts
-        base = self._base(owner, name)
+        base = self._base(*parts)
         ctx.progress(f"{repo}: coverage")
         detail = await client.get(f"{base}/", conditional=False)
         data = detail.data if isinstance(detail.data, dict) else {}
         if detail.malformed or not data:
             collected.bad(f"{repo} repo detail", "malformed answer")
-        branch = self.branch or (
+        branch = self.options.branch or (
             data.get("branch") if isinstance(data.get("branch"), str) else None
         )
         totals = data.get("totals") if isinstance(data.get("totals"), dict) else None
@@ -248,7 +195,23 @@ class CodecovSource:
             self._sample(
                 collected, repo, team, min(at, ctx.until), totals.get("coverage"), "totals"
             )
+        if await self._trend(client, ctx, base, repo, team, branch, collected):
+            return
+        fallbacks.append(repo)
+        await self._commits(client, ctx, base, repo, team, branch, collected)
 
+    async def _trend(
+        self,
+        client: HttpClient,
+        ctx: FetchContext,
+        base: str,
+        repo: str,
+        team: str,
+        branch: str | None,
+        collected: Collected,
+    ) -> int:
+        """Daily samples from the coverage trend; how many days had one (0 when the
+        trend is unavailable, and the commits are read instead)."""
         params: dict[str, Any] = {
             "interval": "1d",
             "start_date": iso(ctx.since),
@@ -266,20 +229,14 @@ class CodecovSource:
                         collected.bad(f"{repo} coverage trend", "missing timestamp")
                         continue
                     value = item.get("avg", item.get("max"))
-                    if self._sample(
-                        collected, repo, team, min(start + INTERVAL, ctx.until), value, "trend"
-                    ):
+                    at = min(start + INTERVAL, ctx.until)
+                    if self._sample(collected, repo, team, at, value, "trend"):
                         buckets += 1
-        except RateLimitExhausted:
-            raise
-        except FatalSourceError:
+        except (RateLimitExhausted, FatalSourceError):
             raise
         except SourceError as exc:
             collected.problem(f"{repo}: coverage trend unavailable ({exc}); using commit totals")
-        if buckets:
-            return
-        fallbacks.append(repo)
-        await self._commits(client, ctx, base, repo, team, branch, collected)
+        return buckets
 
     async def _commits(
         self,
@@ -351,23 +308,9 @@ def _percent(value: Any) -> float | None:
     return number if 0.0 <= number <= 100.0 else None
 
 
-async def _pages(client: HttpClient, path: str, params: Mapping[str, Any]) -> AsyncIterator[Page]:
+def _pages(client: HttpClient, path: str, params: Mapping[str, Any]) -> AsyncIterator[Page]:
     """DRF page-number pagination: follow the body's ``next`` URL to the end."""
-    seen: set[str] = set()
-    url: str | None = client.url(path)
-    query: Mapping[str, Any] | None = params
-    while url is not None:
-        key = request_key(url, query)
-        if key in seen:
-            raise PaginationLoop(f"pagination loop in {path}: {key} was already fetched")
-        if len(seen) >= MAX_PAGES:
-            raise PaginationLoop(f"more than {MAX_PAGES} pages in {path}; stopped")
-        seen.add(key)
-        page = await client.get(url, query, conditional=False)
-        yield page
-        data = page.data if isinstance(page.data, dict) else {}
-        following = data.get("next")
-        url, query = (following if isinstance(following, str) and following else None), None
+    return paginate_body_next(client, path, params, max_pages=MAX_PAGES)
 
 
 def _results(page: Page, collected: Collected, where: str) -> list[dict[str, Any]]:
@@ -390,3 +333,27 @@ def _previous_rows(previous: Mapping[str, pd.DataFrame], repos: list[str]) -> pd
     if frame is None or frame.empty or not repos:
         return None
     return frame[frame["repo"].astype(object).isin(repos)]
+
+
+def _coverage_frames(
+    collected: Collected, previous: Mapping[str, pd.DataFrame], failed: list[str]
+) -> dict[str, pd.DataFrame]:
+    """Fresh samples plus the previous ones of the repos that failed, one per repo and
+    moment, in order."""
+    from scorecard import model
+
+    frames = collected.frames()
+    kept = _previous_rows(previous, failed)
+    if kept is not None and len(kept):
+        fresh = frames.get("coverage")
+        frames["coverage"] = model.concat("coverage", [f for f in (kept, fresh) if f is not None])
+    if "coverage" in frames:
+        frames["coverage"] = (
+            frames["coverage"]
+            .drop_duplicates(["repo", "measured_at"], keep="last")
+            .sort_values(["repo", "measured_at"], kind="stable")
+            .reset_index(drop=True)
+        )
+    else:
+        frames["coverage"] = model.empty_frame("coverage")
+    return frames

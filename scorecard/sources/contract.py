@@ -11,17 +11,45 @@ no httpx.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from scorecard.errors import FatalSourceError, SourceError
+from scorecard.options import HttpOptions, SourceOptions
+from scorecard.status import RequestStats
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FatalSourceError", "FetchContext", "Source", "SourceError", "SourceResult"]
+    from scorecard.config.model import SourceConfig
+
+__all__ = [
+    "FatalSourceError",
+    "FetchContext",
+    "Source",
+    "SourceError",
+    "SourceResult",
+    "http_options",
+    "typed_options",
+]
+
+OptionsT = TypeVar("OptionsT", bound=SourceOptions)
+
+_FLAT_SETTINGS = (
+    "api_url",
+    "token",
+    "token_env",
+    "timeout_s",
+    "max_concurrency",
+    "allow_insecure",
+    "refresh_minutes",
+    "path",
+    "strict",
+)
+"""Settings a config written before typed options kept beside ``options``."""
 
 
 def _no_progress(text: str) -> None:
@@ -69,9 +97,9 @@ class SourceResult:
     """Requests left in the vendor's rate-limit budget, when known."""
     complete: bool = True
     """False when the source stopped early (budget spent) and the data is partial."""
-    stats: dict[str, int] = field(default_factory=dict)
-    """Request counters (``requests``, ``not_modified``, ``retries``, ``malformed``,
-    ``items.<stream>``) for the sync summary and the Sources screen."""
+    stats: RequestStats = field(default_factory=RequestStats)
+    """What the source's HTTP client did (requests, 304s, retries, records per stream),
+    for the sync summary and the Sources screen; empty for sources without one."""
 
     @property
     def items(self) -> int:
@@ -88,3 +116,29 @@ class Source(Protocol):
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         """Fetch events for ``ctx``; raise :class:`SourceError` on failure."""
         ...
+
+
+def typed_options(cls: type[OptionsT], cfg: SourceConfig) -> OptionsT:
+    """``cfg.options`` as ``cls``: the instance itself when the config already holds
+    typed options, else built from the settings and the plain ``options`` mapping
+    of a config written the old way (lists become tuples)."""
+    options: Any = cfg.options
+    if isinstance(options, cls):
+        return options
+    names = {f.name for f in dataclasses.fields(cls)}
+    raw: dict[str, Any] = dict(options) if isinstance(options, Mapping) else {}
+    for key in _FLAT_SETTINGS:
+        if key in names and key not in raw:
+            raw[key] = getattr(cfg, key, None)
+    values: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in raw.items()
+        if key in names and value is not None
+    }
+    return cls(**values)
+
+
+def http_options(cfg: SourceConfig) -> HttpOptions:
+    """The HTTP settings of ``cfg`` (its own typed options when it has them)."""
+    options: Any = cfg.options
+    return options if isinstance(options, HttpOptions) else typed_options(HttpOptions, cfg)

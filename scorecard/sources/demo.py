@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scorecard.options import SourceOptions
-from scorecard.sources.base import FetchContext, SourceResult, register
+from scorecard.sources.contract import FetchContext, SourceResult, typed_options
+from scorecard.sources.registry import register
 
 if TYPE_CHECKING:
-    from scorecard.config import SourceConfig
+    from scorecard.config.model import SourceConfig
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class DemoSource:
 
     def __init__(self, cfg: SourceConfig, *, strict: bool = False) -> None:
         self.name = cfg.name
-        self.seed = int(cfg.options.get("seed", 0) or 0)
+        self.seed = typed_options(DemoOptions, cfg).seed or 0
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         from scorecard import demo

@@ -23,14 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from scorecard import model
+from scorecard.errors import FatalSourceError
 from scorecard.options import SourceOptions, option
-from scorecard.sources.base import FatalSourceError, FetchContext, SourceResult, register
+from scorecard.sources.contract import FetchContext, SourceResult, typed_options
+from scorecard.sources.registry import register
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from scorecard.config import SourceConfig
+    from scorecard.config.model import SourceConfig
 
 SUFFIXES: Final = (".csv", ".jsonl")
 
@@ -86,10 +88,11 @@ class FilesSource:
 
     def __init__(self, cfg: SourceConfig, *, strict: bool = False) -> None:
         self.name = cfg.name
-        self.strict = bool(cfg.strict or strict)
-        if cfg.path is None:
+        if not isinstance(cfg.options, FilesOptions) and cfg.path is None:
             raise FatalSourceError(f"source '{cfg.name}': kind 'files' needs a 'path'")
-        self.path = Path(cfg.path)
+        self.options = typed_options(FilesOptions, cfg)
+        self.strict = bool(self.options.strict or strict)
+        self.path = Path(self.options.path)
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         """Read the directory (in a worker thread: parsing big files is CPU work)."""
@@ -414,6 +417,30 @@ def _shown(values: pd.Series[Any]) -> pd.Series[Any]:
     return "'" + text + "'"
 
 
+class _Reasons:
+    """Why each row is bad: the first failing field's message, in schema order."""
+
+    def __init__(self, index: pd.Index[Any]) -> None:
+        import pandas as pd
+
+        self.reason = pd.Series([None] * len(index), dtype=object, index=index)
+
+    def flag(
+        self,
+        mask: pd.Series[bool],
+        message: str,
+        shown: pd.Series[Any] | None = None,
+        tail: str = "",
+    ) -> None:
+        """Give rows in ``mask`` (without an earlier reason) ``message [value] tail``."""
+        new = mask & self.reason.isna()
+        if new.any():
+            if shown is None:
+                self.reason[new] = message + tail
+            else:
+                self.reason[new] = message + " " + _shown(shown[new]) + tail
+
+
 def _validate(
     kind: model.EventKind,
     raw: pd.DataFrame,
@@ -426,23 +453,9 @@ def _validate(
     """
     import pandas as pd
 
-    n = len(raw)
     required = set(model.REQUIRED[kind])
     parsed: dict[str, Any] = {}
-    # Reason per row for the first failing field, in schema order.
-    reason = pd.Series([None] * n, dtype=object, index=raw.index)
-
-    def flag(
-        mask: pd.Series[bool], message: str, shown: pd.Series[Any] | None = None, tail: str = ""
-    ) -> None:
-        """Give rows in ``mask`` (without an earlier reason) ``message [value] tail``."""
-        new = mask & reason.isna()
-        if new.any():
-            if shown is None:
-                reason[new] = message + tail
-            else:
-                reason[new] = message + " " + _shown(shown[new]) + tail
-
+    reasons = _Reasons(raw.index)
     for name, spec in model.SCHEMAS[kind].items():
         if name not in raw.columns or name == "source":
             continue
@@ -453,53 +466,67 @@ def _validate(
         text = col.astype(str).str.strip()
         present = text != ""
         if name in required:
-            flag(~present, f"{name}: missing required value")
-        if spec == "ts":
-            values = pd.to_datetime(
-                text.where(present), utc=True, format="ISO8601", errors="coerce"
-            )
-            flag(present & values.isna(), f"{name}: not a timestamp", text)
-            parsed[name] = values
-        elif spec == "bool":
-            lowered = text.str.lower()
-            truthy = lowered.isin(_TRUE)
-            falsy = lowered.isin(_FALSE)
-            flag(present & ~truthy & ~falsy, f"{name}: not true/false", text)
-            parsed[name] = truthy
-        elif spec in ("int", "float"):
-            numbers = pd.to_numeric(
-                text.str.removesuffix("%") if spec == "float" else text, errors="coerce"
-            )
-            flag(present & numbers.isna(), f"{name}: not a number", text)
-            if spec == "int":
-                whole = numbers.notna() & ((numbers % 1 != 0) | (numbers < 1))
-                flag(present & whole, f"{name}: not a positive whole number", text)
-                parsed[name] = numbers.where(~whole)
-            else:
-                if name == "line_coverage":
-                    outside = numbers.notna() & ((numbers < 0) | (numbers > 100))
-                    flag(present & outside, f"{name}: outside 0..100", text)
-                parsed[name] = numbers
-        elif spec.startswith("enum:"):
-            allowed = model.ENUMS[spec.removeprefix("enum:")]
-            values = _normalize_enum(text, name)
-            unknown = present & ~values.isin(allowed)
-            flag(unknown, f"{name}: unknown value", text, f" (expected {'|'.join(allowed)})")
-            valid = values.where(present & ~unknown)
-            if name == "strategy":  # a deploy without a known strategy is "unknown"
-                valid = valid.fillna("unknown")
-            parsed[name] = valid
-        else:  # free text and open categories
-            parsed[name] = text.where(present)
+            reasons.flag(~present, f"{name}: missing required value")
+        parsed[name] = _parse_column(name, spec, text, present, reasons)
 
-    keep = reason.isna()
+    keep = reasons.reason.isna()
     if not keep.all():
         row_lines = lines()
         bad_index = (~keep).to_numpy().nonzero()[0]
-        messages = reason.to_numpy()
+        messages = reasons.reason.to_numpy()
         for position in bad_index:
             bad.add(int(row_lines[position]), str(messages[position]))
     return pd.DataFrame(parsed, index=raw.index), keep
+
+
+def _parse_column(
+    name: str, spec: str, text: pd.Series[Any], present: pd.Series[bool], reasons: _Reasons
+) -> pd.Series[Any]:
+    """One column's values parsed by its schema type; bad ones flagged in ``reasons``."""
+    import pandas as pd
+
+    if spec == "ts":
+        values = pd.to_datetime(text.where(present), utc=True, format="ISO8601", errors="coerce")
+        reasons.flag(present & values.isna(), f"{name}: not a timestamp", text)
+        return values
+    if spec == "bool":
+        lowered = text.str.lower()
+        truthy = lowered.isin(_TRUE)
+        falsy = lowered.isin(_FALSE)
+        reasons.flag(present & ~truthy & ~falsy, f"{name}: not true/false", text)
+        return truthy
+    if spec in ("int", "float"):
+        return _parse_numbers(name, spec, text, present, reasons)
+    if spec.startswith("enum:"):
+        allowed = model.ENUMS[spec.removeprefix("enum:")]
+        values = _normalize_enum(text, name)
+        unknown = present & ~values.isin(allowed)
+        reasons.flag(unknown, f"{name}: unknown value", text, f" (expected {'|'.join(allowed)})")
+        valid = values.where(present & ~unknown)
+        if name == "strategy":  # a deploy without a known strategy is "unknown"
+            valid = valid.fillna("unknown")
+        return valid
+    return text.where(present)  # free text and open categories
+
+
+def _parse_numbers(
+    name: str, spec: str, text: pd.Series[Any], present: pd.Series[bool], reasons: _Reasons
+) -> pd.Series[Any]:
+    """Whole positive numbers (``int``) or numbers, a percentage sign allowed (``float``)."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(
+        text.str.removesuffix("%") if spec == "float" else text, errors="coerce"
+    )
+    reasons.flag(present & numbers.isna(), f"{name}: not a number", text)
+    if spec == "int":
+        whole = numbers.notna() & ((numbers % 1 != 0) | (numbers < 1))
+        reasons.flag(present & whole, f"{name}: not a positive whole number", text)
+        return numbers.where(~whole)
+    if name == "line_coverage":
+        outside = numbers.notna() & ((numbers < 0) | (numbers > 100))
+        reasons.flag(present & outside, f"{name}: outside 0..100", text)
+    return numbers
 
 
 def _normalize_enum(text: pd.Series[Any], name: str) -> pd.Series[Any]:

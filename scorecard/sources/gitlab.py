@@ -21,52 +21,24 @@ bookmark and an unchanged project costs only 304s. The token is sent as
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import quote
 
-from scorecard.sources.base import (
-    DEFAULT_CANARY_ENVIRONMENTS,
-    Collected,
-    FatalSourceError,
-    FetchContext,
-    HttpClient,
-    PaginationLoop,
-    RateLimitExhausted,
-    SourceError,
-    SourceResult,
-    api_client,
-    compile_patterns,
-    finish_api_result,
-    glob_match,
-    iso,
-    matches_any,
-    paginate_pages,
-    parse_time,
-    register,
-)
-from scorecard.sources.github import (
-    _list,
-    _note_oldest,
-    _previous_first_commits,
-    _previous_paths,
-    _stop_at,
-    lower_bound,
-    repos_of,
-)
-from scorecard.sources.vcs import VcsOptions
+from scorecard.sources.paginate import paginate_pages
+from scorecard.sources.records import Collected, glob_match, json_list, matches_any, parse_time
+from scorecard.sources.registry import register
+from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource, note_oldest, stop_at
 
 if TYPE_CHECKING:
-    import re
-    from collections.abc import AsyncIterator
-
     import pandas as pd
 
-    from scorecard.config import Config, SourceConfig
+    from scorecard.sources.contract import FetchContext
+    from scorecard.sources.http import HttpClient
 
 PER_PAGE: Final = 100
-STATE_VERSION: Final = 1
 
 _DEPLOY_STATUSES: Final = {
     "success": "success",
@@ -104,151 +76,32 @@ class GitLabOptions(VcsOptions):
 
 
 @register("gitlab")
-class GitLabSource:
+class GitLabSource(VcsSource[GitLabOptions]):
     """GitLab (cloud or self-hosted) deployments, pipelines and merge requests."""
 
     kind = "gitlab"
     Options = GitLabOptions
+    repo_word: ClassVar[str] = "project"
 
-    def __init__(
-        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-    ) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.strict = strict
-        self.repos = repos_of(config)
-        self.production: tuple[str, ...] = (
-            config.production_environments if config is not None else ("production", "prod", "live")
-        )
-        options = cfg.options
-        self.deploy_jobs: list[str] = list(options.get("deploy_jobs") or [])
-        self.canary_environments: list[str] = list(
-            options.get("canary_environments") or DEFAULT_CANARY_ENVIRONMENTS
-        )
-        self.rollback_patterns: list[re.Pattern[str]] = compile_patterns(
-            options.get("rollback_patterns")
-        )
-        self.fetch_paths = config is not None and any(c.paths for c in config.change_classes)
-        """Only a change class matching on path globs needs each MR's changed files."""
-        self.transport: Any = None
+    def auth(self, token: str) -> Mapping[str, str]:
+        return {"PRIVATE-TOKEN": token}
 
-    async def probe(self) -> str:
-        """A light check for `scorecard config check`: each project reachable with the token."""
-        client = api_client(
-            self.cfg,
-            lambda t: {"PRIVATE-TOKEN": t},
-            transport=self.transport,
-        )
-        async with client:
-            for repo, _team in self.repos:
-                await client.get(f"projects/{quote(repo, safe='')}", conditional=False)
-        detail = f"{len(self.repos)} projects reachable"
-        if client.stats.rate_limit_remaining is not None:
-            detail += f", rate limit {client.stats.rate_limit_remaining:,} left"
-        return detail
+    def repo_path(self, repo: str) -> str:
+        return f"projects/{project_id(repo)}"
 
-    async def fetch(self, ctx: FetchContext) -> SourceResult:
-        previous = {} if ctx.full else ctx.load_previous()
-        state = {} if ctx.full else dict(ctx.state)
-        if state.get("version") != STATE_VERSION or not any(len(f) for f in previous.values()):
-            state = {}
-        repo_states: dict[str, Any] = dict(state.get("repos") or {})
-        client = api_client(
-            self.cfg,
-            lambda t: {"PRIVATE-TOKEN": t},
-            validators=state.get("http") or {},
-            transport=self.transport,
-        )
-        collected = Collected()
-        if not self.repos:
-            collected.problem("no team lists a project, so there is nothing to fetch")
-        async with client:
-            results = await asyncio.gather(
-                *(
-                    self._sync_project(client, ctx, repo, team, repo_states, previous, collected)
-                    for repo, team in self.repos
-                ),
-                return_exceptions=True,
-            )
-        failures = [r for r in results if isinstance(r, BaseException)]
-        for failure in failures:
-            if isinstance(failure, FatalSourceError) or not isinstance(failure, Exception):
-                raise failure
-        broken = [f for f in failures if not isinstance(f, RateLimitExhausted)]
-        if broken and len(broken) == len(self.repos):
-            raise broken[0]
-        for failure in broken:
-            collected.complete = False
-            collected.problem(str(failure))
-        if client.exhausted is not None:
-            collected.complete = False
-            collected.problem(client.exhausted)
-        new_state = {
-            "version": STATE_VERSION,
-            "repos": {repo: repo_states[repo] for repo, _ in self.repos if repo in repo_states},
-        }
-        return finish_api_result(
-            collected,
-            previous,
-            client,
-            state=new_state,
-            production=self.production,
-            canary_environments=self.canary_environments,
-            rollback_patterns=self.rollback_patterns,
-        )
-
-    async def _sync_project(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        repo: str,
-        team: str | None,
-        repo_states: dict[str, Any],
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> None:
-        old = dict(repo_states.get(repo) or {}) if not ctx.full else {}
-        history_from = parse_time(old.get("history_from"))
-        new: dict[str, Any] = {
-            "history_from": iso(min(history_from or ctx.since, ctx.since)),
-            "bookmarks": dict(old.get("bookmarks") or {}),
-        }
-        ctx.progress(f"{repo}: fetching")
-        pid = project_id(repo)
-        page = await client.get(f"projects/{pid}")
-        if page.not_modified:
-            branch = page.meta.get("default_branch")
-        else:
-            data = page.data if isinstance(page.data, dict) else {}
-            branch = data.get("default_branch")
-            if isinstance(branch, str):
-                client.remember(page, default_branch=branch)
-        if not isinstance(branch, str) or not branch:
-            branch = old.get("default_branch") or "main"
-        new["default_branch"] = branch
-        streams = {
+    def streams(self) -> dict[str, Stream]:
+        streams: dict[str, Stream] = {
             "deployments": self._deployments,
             "pipelines": self._pipelines,
             "merge_requests": self._merge_requests,
         }
-        if self.deploy_jobs:
+        if self.options.deploy_jobs:
             streams["deploy_jobs"] = self._deploy_jobs
-        errors: list[Exception] = []
-        for stream, fetch in streams.items():
-            lower = lower_bound(ctx, old, stream)
-            try:
-                await fetch(client, repo, team, branch, lower, previous, collected)
-            except (RateLimitExhausted, FatalSourceError):
-                raise
-            except (PaginationLoop, SourceError) as exc:
-                collected.complete = False
-                collected.problem(f"{repo} {stream}: {exc}")
-                errors.append(exc)
-                continue
-            new["bookmarks"][stream] = iso(ctx.until)
-        repo_states[repo] = new
-        if len(errors) == len(streams):
-            raise errors[0]
+        return streams
+
+    async def probe(self) -> str:
+        """A light check for `scorecard config check`: each project reachable with the token."""
+        return await self.probe_each([self.repo_path(r) for r, _ in self.repos], "projects")
 
     async def _listing(
         self,
@@ -262,12 +115,12 @@ class GitLabSource:
     ) -> AsyncIterator[dict[str, Any]]:
         """Items of a listing newest first (by ``key``) until past ``lower``."""
         async for page in paginate_pages(client, path, {**params, "per_page": PER_PAGE}):
-            if _stop_at(page, lower):
+            if stop_at(page, lower):
                 return
-            items = _list(page, collected, what)
+            items = json_list(page, collected, what)
             if items is None:
                 continue
-            oldest = _note_oldest(client, page, items, key)
+            oldest = note_oldest(client, page, items, key)
             for item in items:
                 if not isinstance(item, dict):
                     collected.bad(what, "not an object")
@@ -279,29 +132,22 @@ class GitLabSource:
             if oldest is not None and oldest < lower:
                 return
 
-    def _relevant_env(self, env: Any) -> bool:
-        if not isinstance(env, str) or not env:
-            return False
-        prod = {p.casefold() for p in self.production}
-        return env.casefold() in prod or glob_match(env, self.canary_environments)
-
     async def _deployments(
         self,
         client: HttpClient,
-        repo: str,
-        team: str | None,
-        branch: str,
-        lower: datetime,
+        ctx: FetchContext,
+        job: RepoJob,
         previous: dict[str, pd.DataFrame],
         collected: Collected,
     ) -> None:
+        repo, team, lower = job.repo, job.team, job.lower
         path = f"projects/{project_id(repo)}/deployments"
         params = {"order_by": "updated_at", "sort": "desc"}
         count = 0
         async for item in self._listing(client, path, params, lower, collected, repo):
             count += 1
             env = (item.get("environment") or {}).get("name")
-            if not self._relevant_env(env):
+            if not self.relevant_env(env):
                 continue
             record = deployment_record(item, repo=repo, team=team, source=self.name)
             if record is None:
@@ -318,39 +164,40 @@ class GitLabSource:
     async def _deploy_jobs(
         self,
         client: HttpClient,
-        repo: str,
-        team: str | None,
-        branch: str,
-        lower: datetime,
+        ctx: FetchContext,
+        job: RepoJob,
         previous: dict[str, pd.DataFrame],
         collected: Collected,
     ) -> None:
+        repo, team, branch, lower = job.repo, job.team, job.default_branch, job.lower
         path = f"projects/{project_id(repo)}/jobs"
         params = {"scope[]": ["success", "failed", "canceled"]}
         target = self.production[0] if self.production else "production"
-        async for job in self._listing(client, path, params, lower, collected, repo, "created_at"):
-            if job.get("ref") != branch or not glob_match(job.get("name"), self.deploy_jobs):
+        jobs = self._listing(client, path, params, lower, collected, repo, "created_at")
+        async for item in jobs:
+            if item.get("ref") != branch or not glob_match(
+                item.get("name"), self.options.deploy_jobs
+            ):
                 continue
             record = job_deployment_record(
-                job, repo=repo, team=team, source=self.name, environment=target
+                item, repo=repo, team=team, source=self.name, environment=target
             )
             if record is None:
-                collected.bad(f"{repo} job {job.get('id')}", "unreadable job")
+                collected.bad(f"{repo} job {item.get('id')}", "unreadable job")
                 continue
-            commit = job.get("commit") or {}
+            commit = item.get("commit") or {}
             record["is_rollback"] = matches_any(commit.get("title"), self.rollback_patterns)
-            collected.add("deployments", record, f"{repo} job {job.get('id')}")
+            collected.add("deployments", record, f"{repo} job {item.get('id')}")
 
     async def _pipelines(
         self,
         client: HttpClient,
-        repo: str,
-        team: str | None,
-        branch: str,
-        lower: datetime,
+        ctx: FetchContext,
+        job: RepoJob,
         previous: dict[str, pd.DataFrame],
         collected: Collected,
     ) -> None:
+        repo, team, branch, lower = job.repo, job.team, job.default_branch, job.lower
         path = f"projects/{project_id(repo)}/pipelines"
         params = {"ref": branch, "order_by": "updated_at", "sort": "desc"}
         count = 0
@@ -369,55 +216,60 @@ class GitLabSource:
     async def _merge_requests(
         self,
         client: HttpClient,
-        repo: str,
-        team: str | None,
-        branch: str,
-        lower: datetime,
+        ctx: FetchContext,
+        job: RepoJob,
         previous: dict[str, pd.DataFrame],
         collected: Collected,
     ) -> None:
-        pid = project_id(repo)
-        path = f"projects/{pid}/merge_requests"
+        repo, team, lower = job.repo, job.team, job.lower
+        path = f"projects/{project_id(repo)}/merge_requests"
         params = {"state": "merged", "order_by": "updated_at", "sort": "desc"}
-        cached = _previous_first_commits(previous, self.name, repo)
-        cached_paths = _previous_paths(previous, repo) if self.fetch_paths else {}
+        cache = self.change_cache(previous, repo)
         merged = [mr async for mr in self._listing(client, path, params, lower, collected, repo)]
         client.stats.count("changes", len(merged))
 
         async def one(mr: dict[str, Any]) -> None:
+            iid = mr.get("iid")
             record = change_record(mr, repo=repo, team=team, source=self.name)
             if record is None:
-                collected.bad(f"{repo} merge request {mr.get('iid')}", "unreadable merge request")
+                collected.bad(f"{repo} merge request {iid}", "unreadable merge request")
                 return
-            first = cached.get(record["id"])
-            if first is None:
-                commits: list[Any] = []
-                async for page in paginate_pages(
-                    client,
-                    f"projects/{pid}/merge_requests/{mr.get('iid')}/commits",
-                    {"per_page": PER_PAGE},
-                    conditional=False,
-                ):
-                    commits.extend(_list(page, collected, f"{repo} !{mr.get('iid')}") or [])
-                first = first_commit_time(commits)
-            record["first_commit_at"] = first
-            if self.fetch_paths:
-                paths = cached_paths.get(record["id"])
-                if paths is None:
-                    paths = []
-                    async for page in paginate_pages(
-                        client,
-                        f"projects/{pid}/merge_requests/{mr.get('iid')}/diffs",
-                        {"per_page": PER_PAGE},
-                        conditional=False,
-                    ):
-                        for diff in _list(page, collected, f"{repo} !{mr.get('iid')} diffs") or []:
-                            if isinstance(diff, dict):
-                                paths.extend(_diff_paths(diff))
-                record["paths"] = paths
-            collected.add("changes", record, f"{repo} merge request {mr.get('iid')}")
+            await cache.fill(
+                record,
+                lambda: self._first_commit(client, repo, iid, collected),
+                lambda: self._changed_paths(client, repo, iid, collected),
+            )
+            collected.add("changes", record, f"{repo} merge request {iid}")
 
         await asyncio.gather(*(one(mr) for mr in merged))
+
+    async def _mr_pages(
+        self, client: HttpClient, repo: str, iid: Any, what: str, collected: Collected
+    ) -> list[Any]:
+        """Every item of one merge request's ``what`` listing (commits, diffs)."""
+        items: list[Any] = []
+        where = f"{repo} !{iid}" + (" diffs" if what == "diffs" else "")
+        async for page in paginate_pages(
+            client,
+            f"projects/{project_id(repo)}/merge_requests/{iid}/{what}",
+            {"per_page": PER_PAGE},
+            conditional=False,
+        ):
+            items.extend(json_list(page, collected, where) or [])
+        return items
+
+    async def _first_commit(
+        self, client: HttpClient, repo: str, iid: Any, collected: Collected
+    ) -> datetime | None:
+        """When a merge request's first commit was written."""
+        return first_commit_time(await self._mr_pages(client, repo, iid, "commits", collected))
+
+    async def _changed_paths(
+        self, client: HttpClient, repo: str, iid: Any, collected: Collected
+    ) -> list[str]:
+        """The paths a merged merge request changed (both sides of a move)."""
+        diffs = await self._mr_pages(client, repo, iid, "diffs", collected)
+        return [path for diff in diffs if isinstance(diff, dict) for path in _diff_paths(diff)]
 
 
 # --- parsing (pure) -------------------------------------------------------------------------

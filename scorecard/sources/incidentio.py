@@ -27,36 +27,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from scorecard.sources.base import (
-    Collected,
-    FatalSourceError,
-    FetchContext,
-    HttpClient,
-    PaginationLoop,
-    RateLimitExhausted,
-    SourceError,
-    SourceResult,
-    api_client,
-    paginate_cursor,
-    parse_time,
-    register,
-)
+from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.sources.incidents import (
     DeploymentLinker,
     IncidentOptions,
+    IncidentSource,
     Vocabulary,
-    incident_range,
-    incident_result,
     team_lookup,
 )
+from scorecard.sources.paginate import paginate_cursor
+from scorecard.sources.records import Collected, parse_time
+from scorecard.sources.registry import register
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from scorecard.config import Config, SourceConfig
+    from scorecard.config.model import Config
+    from scorecard.sources.contract import FetchContext
+    from scorecard.sources.http import HttpClient
 
 PAGE_SIZE: int = 250
-STATE_VERSION: Final = 1
 
 CATEGORIES: Final = {
     "triage": "open",
@@ -155,24 +145,15 @@ class IncidentIoOptions(IncidentOptions):
 
 
 @register("incidentio")
-class IncidentIoSource:
+class IncidentIoSource(IncidentSource[IncidentIoOptions]):
     """incident.io incidents with severity by rank and team/service from custom fields."""
 
     kind = "incidentio"
     Options = IncidentIoOptions
 
-    def __init__(
-        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-    ) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.strict = strict
-        options = cfg.options
-        self.team_field: str | None = options.get("team_field")
-        self.service_field: str | None = options.get("service_field")
-        self.deployment_field: str | None = options.get("deployment_field")
-        self.severity_map: dict[str, str] = dict(options.get("severity_map") or {})
-        self.linker = DeploymentLinker(options.get("deployment_link_pattern"))
+    def setup(self, config: Config | None) -> None:
+        self.severity_map: dict[str, str] = dict(self.options.severity_map)
+        self.linker = DeploymentLinker(self.options.deployment_link_pattern)
         teams = config.teams if config is not None else ()
         self.teams = team_lookup(
             [(t.name, t.incidentio_teams) for t in teams] + [(t.name, [t.name]) for t in teams],
@@ -180,67 +161,25 @@ class IncidentIoSource:
         )
         self.statuses = Vocabulary("incident.io status category", CATEGORIES)
         self.severities = Vocabulary("incident.io severity", {})
-        self.transport: Any = None
-        """An httpx transport to use instead of the network (tests)."""
+
+    def vocabularies(self) -> tuple[Vocabulary, ...]:
+        return (self.statuses, self.severities)
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: severities and one incident page."""
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"Bearer {t}"},
-            transport=self.transport,
-        )
+        client = self.client()
         async with client:
             page = await client.get("v1/severities", conditional=False)
             await client.get("v2/incidents", {"page_size": 1}, conditional=False)
         data = page.data if isinstance(page.data, dict) else {}
         return f"incidents readable, {len(data.get('severities') or [])} severities"
 
-    async def fetch(self, ctx: FetchContext) -> SourceResult:
-        previous = {} if ctx.full else ctx.load_previous()
-        state = {} if ctx.full else dict(ctx.state)
-        if state.get("version") != STATE_VERSION:
-            state = {}
-        lower = incident_range(ctx, state, previous)
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"Bearer {t}"},
-            transport=self.transport,
-        )
-        collected = Collected()
-        excluded = 0
-        async with client:
-            try:
-                ranks = await self._ranks(client, collected)
-                items: list[dict[str, Any]] = []
-                params = {"page_size": PAGE_SIZE, "created_at[gte]": lower.date().isoformat()}
-                pages = 0
-                async for page in paginate_cursor(
-                    client, "v2/incidents", params, cursor_path=("pagination_meta", "after")
-                ):
-                    pages += 1
-                    ctx.progress(f"incidents page {pages}")
-                    data = page.data if isinstance(page.data, dict) else None
-                    batch = data.get("incidents") if data is not None else None
-                    if page.malformed or not isinstance(batch, list):
-                        collected.bad(f"incidents page {pages}", "malformed answer")
-                        collected.complete = False
-                        break
-                    for item in batch:
-                        if not isinstance(item, dict):
-                            collected.bad("incident", "not an object")
-                            continue
-                        items.append(item)
-                        sev = item.get("severity")
-                        if isinstance(sev, dict) and isinstance(sev.get("name"), str):
-                            rank = sev.get("rank")
-                            if isinstance(rank, int) and not isinstance(rank, bool):
-                                ranks.setdefault(sev["name"], rank)
-                    if not batch:
-                        break
-            except (RateLimitExhausted, PaginationLoop) as exc:
-                collected.complete = False
-                collected.problem(str(exc))
+    async def read(
+        self, client: HttpClient, ctx: FetchContext, lower: datetime, collected: Collected
+    ) -> None:
+        items: list[dict[str, Any]] = []
+        ranks: dict[str, int] = {}
+        await self.guarded(self._list(client, ctx, lower, items, ranks, collected), collected)
         self.severities = Vocabulary(
             "incident.io severity", {**rank_table(ranks), **self.severity_map}
         )
@@ -251,21 +190,44 @@ class IncidentIoSource:
             outcome = self.record(item)
             where = f"incident {item.get('reference') or item.get('id') or '?'}"
             if outcome is None:
-                excluded += 1
+                collected.excluded += 1
             elif isinstance(outcome, str):
                 collected.bad(where, outcome)
             else:
                 collected.add("incidents", outcome, where)
-        return incident_result(
-            ctx,
-            state,
-            collected,
-            previous,
-            client,
-            version=STATE_VERSION,
-            vocabularies=(self.statuses, self.severities),
-            excluded=excluded,
-        )
+
+    async def _list(
+        self,
+        client: HttpClient,
+        ctx: FetchContext,
+        lower: datetime,
+        items: list[dict[str, Any]],
+        ranks: dict[str, int],
+        collected: Collected,
+    ) -> None:
+        """Severity ranks, then every incident listed from ``lower``'s day on."""
+        ranks.update(await self._ranks(client, collected))
+        params = {"page_size": PAGE_SIZE, "created_at[gte]": lower.date().isoformat()}
+        pages = 0
+        async for page in paginate_cursor(
+            client, "v2/incidents", params, cursor_path=("pagination_meta", "after")
+        ):
+            pages += 1
+            ctx.progress(f"incidents page {pages}")
+            data = page.data if isinstance(page.data, dict) else None
+            batch = data.get("incidents") if data is not None else None
+            if page.malformed or not isinstance(batch, list):
+                collected.bad(f"incidents page {pages}", "malformed answer")
+                collected.complete = False
+                return
+            for item in batch:
+                if not isinstance(item, dict):
+                    collected.bad("incident", "not an object")
+                    continue
+                items.append(item)
+                _note_rank(item, ranks)
+            if not batch:
+                return
 
     async def _ranks(self, client: HttpClient, collected: Collected) -> dict[str, int]:
         """Severity name -> rank from ``/v1/severities`` (empty if unavailable)."""
@@ -318,27 +280,14 @@ class IncidentIoSource:
             )
             if resolved is not None and resolved < created:
                 resolved = created
-        team_values = field_values(item, self.team_field)
-        team = next(
-            (self.teams[v.casefold()] for v in team_values if v.casefold() in self.teams), None
-        )
-        services = field_values(item, self.service_field)
-        deployment = None
-        if self.deployment_field:
-            values = field_values(item, self.deployment_field)
-            if values:
-                deployment = self.linker.find(*values) if self.linker else values[0]
-        if deployment is None and self.linker:
-            deployment = self.linker.find(
-                item.get("name"), item.get("summary"), _all_field_texts(item)
-            )
+        team, service, deployment = self._attribution(item)
         title = item.get("name")
         url = item.get("permalink")
         return {
             "id": ident,
             "source": self.name,
             "team": team,
-            "service": services[0] if services else None,
+            "service": service,
             "title": title if isinstance(title, str) else None,
             "severity": severity,
             "created_at": created,
@@ -346,3 +295,30 @@ class IncidentIoSource:
             "deployment_id": deployment,
             "url": url if isinstance(url, str) else None,
         }
+
+    def _attribution(self, item: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+        """The incident's team, service and explicitly linked deployment."""
+        team_values = field_values(item, self.options.team_field)
+        team = next(
+            (self.teams[v.casefold()] for v in team_values if v.casefold() in self.teams), None
+        )
+        services = field_values(item, self.options.service_field)
+        deployment = None
+        if self.options.deployment_field:
+            values = field_values(item, self.options.deployment_field)
+            if values:
+                deployment = self.linker.find(*values) if self.linker else values[0]
+        if deployment is None and self.linker:
+            deployment = self.linker.find(
+                item.get("name"), item.get("summary"), _all_field_texts(item)
+            )
+        return team, services[0] if services else None, deployment
+
+
+def _note_rank(item: dict[str, Any], ranks: dict[str, int]) -> None:
+    """Remember the rank of the incident's severity (the first rank seen wins)."""
+    sev = item.get("severity")
+    if isinstance(sev, dict) and isinstance(sev.get("name"), str):
+        rank = sev.get("rank")
+        if isinstance(rank, int) and not isinstance(rank, bool):
+            ranks.setdefault(sev["name"], rank)

@@ -7,24 +7,30 @@
   finds an explicit deployment id in an incident's title, body or fields.
 - :func:`incident_range`: where an incremental incident sync starts (the last
   sync minus an overlap, or earlier while cached incidents are still open).
+- :class:`IncidentSource`: the fetch every incident source runs (range, client,
+  partial on a spent rate limit) and its result (merged incidents, unknown-value
+  counts, the range bookmark).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from scorecard.errors import PaginationLoop, RateLimitExhausted
 from scorecard.options import HttpOptions, option
-from scorecard.sources.base import Collected, FetchContext, parse_time
+from scorecard.sources.api import ApiSource
+from scorecard.sources.records import Collected, iso, merge_frames, parse_time
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scorecard.sources.base import HttpClient, SourceResult
+    from scorecard.sources.contract import FetchContext, SourceResult
+    from scorecard.sources.http import HttpClient
 
 OVERLAP: Final = timedelta(days=1)
 """Incremental syncs re-read this much before the last sync (late updates, clock skew)."""
@@ -170,8 +176,6 @@ def incident_range(
 
 def range_state(ctx: FetchContext, state: Mapping[str, Any]) -> dict[str, Any]:
     """The bookmark to keep after a successful sync of ``[since, until)``."""
-    from scorecard.sources.base import iso
-
     history_from = parse_time(state.get("history_from")) if not ctx.full else None
     start = ctx.since if history_from is None else min(history_from, ctx.since)
     return {"history_from": iso(start), "synced_until": iso(ctx.until)}
@@ -188,41 +192,61 @@ def team_lookup(
     return out
 
 
-def incident_result(
-    ctx: FetchContext,
-    state: Mapping[str, Any],
-    collected: Collected,
-    previous: dict[str, pd.DataFrame],
-    client: HttpClient,
-    *,
-    version: int,
-    vocabularies: Iterable[Vocabulary],
-    excluded: int = 0,
-) -> SourceResult:
-    """An incident source's result: merged incidents, unknown-value counts, the range
-    bookmark (kept as it was when the fetch stopped early), no HTTP validators."""
-    from scorecard.sources.base import finish_api_result
+IncidentOptionsT = TypeVar("IncidentOptionsT", bound=IncidentOptions)
 
-    extra: dict[str, int] = {}
-    for vocabulary in vocabularies:
-        vocabulary.report(collected, extra)
-    if excluded:
-        extra["excluded"] = excluded
-    new_state: dict[str, Any] = {"version": version}
-    if collected.complete:
-        new_state.update(range_state(ctx, state))
-    else:
-        new_state.update({k: v for k, v in state.items() if k != "http"})
-    client.stats.count("incidents", len(collected.records.get("incidents", [])))
-    result = finish_api_result(
-        collected,
-        previous,
-        client,
-        state=new_state,
-        production=(),
-        canary_environments=(),
-        rollback_patterns=(),
-    )
-    result.state.pop("http", None)
-    result.stats.update(extra)
-    return result
+
+class IncidentSource(ApiSource[IncidentOptionsT]):
+    """An incident tool: one incremental range per sync, incidents merged into the cache."""
+
+    async def read(
+        self, client: HttpClient, ctx: FetchContext, lower: datetime, collected: Collected
+    ) -> None:
+        """Read the incidents created from ``lower`` on into ``collected``."""
+        raise NotImplementedError
+
+    def vocabularies(self) -> tuple[Vocabulary, ...]:
+        """The vendor words this source maps (their unknown values are reported)."""
+        return ()
+
+    @staticmethod
+    async def guarded(work: Awaitable[None], collected: Collected) -> None:
+        """Run ``work``; a spent rate limit or a pagination loop ends it early and
+        leaves a partial result."""
+        try:
+            await work
+        except (RateLimitExhausted, PaginationLoop) as exc:
+            collected.complete = False
+            collected.problem(str(exc))
+
+    async def fetch(self, ctx: FetchContext) -> SourceResult:
+        previous, state = self.start(ctx)
+        lower = incident_range(ctx, state, previous)
+        client = self.client()
+        collected = Collected()
+        async with client:
+            await self.guarded(self.read(client, ctx, lower, collected), collected)
+        return self.incident_result(ctx, state, collected, previous, client)
+
+    def incident_result(
+        self,
+        ctx: FetchContext,
+        state: Mapping[str, Any],
+        collected: Collected,
+        previous: Mapping[str, pd.DataFrame],
+        client: HttpClient,
+    ) -> SourceResult:
+        """Merged incidents, unknown-value counts and the range bookmark (kept as it was
+        when the fetch stopped early); no HTTP validators."""
+        extra: dict[str, int] = {}
+        for vocabulary in self.vocabularies():
+            vocabulary.report(collected, extra)
+        if collected.excluded:
+            extra["excluded"] = collected.excluded
+        new_state: dict[str, Any] = {"version": self.state_version}
+        if collected.complete:
+            new_state.update(range_state(ctx, state))
+        else:
+            new_state.update({k: v for k, v in state.items() if k != "http"})
+        client.stats.count("incidents", len(collected.records.get("incidents", [])))
+        frames = merge_frames(previous, collected.frames())
+        return self.result(collected, client, frames=frames, state=new_state, extra=extra)

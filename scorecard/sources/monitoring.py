@@ -1,22 +1,62 @@
 """What Prometheus and Alertmanager share: their options (``url``, bearer or
-basic auth, extra headers, how alert labels map to teams and severities).
+basic auth, extra headers, how alert labels map to teams and severities), the
+base source that sends those credentials, and matching labels to teams,
+severities and stable ids.
 
-Cheap to import: the config checker reads these classes through the registry.
+Cheap to import: the config checker reads the options through the registry.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Final, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Final, Literal, TypeVar
 
 from scorecard.options import HttpOptions, OptionProblem, option
+from scorecard.sources.api import ApiSource
 
-__all__ = ["AlertmanagerOptions", "MonitoringOptions", "PrometheusOptions"]
+if TYPE_CHECKING:
+    from scorecard.config.model import Config
+
+__all__ = [
+    "DEFAULT_SEVERITIES",
+    "DEFAULT_SEVERITY",
+    "AlertmanagerOptions",
+    "MonitoringOptions",
+    "MonitoringSource",
+    "PrometheusOptions",
+    "TeamMatcher",
+    "fingerprint",
+    "severity_of",
+]
 
 _BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
+
+DEFAULT_SEVERITIES: Final[Mapping[str, str]] = {
+    "page": "sev1",
+    "p1": "sev1",
+    "critical": "sev2",
+    "p2": "sev2",
+    "error": "sev3",
+    "high": "sev3",
+    "major": "sev3",
+    "p3": "sev3",
+    "warning": "sev4",
+    "warn": "sev4",
+    "medium": "sev4",
+    "p4": "sev4",
+    "info": "sev5",
+    "low": "sev5",
+    "minor": "sev5",
+    "none": "sev5",
+    "p5": "sev5",
+}
+DEFAULT_SEVERITY: Final = "sev3"
+_SEV_RE: Final = re.compile(r"^sev([1-5])$")
 
 
 def _key_part(name: str) -> str:
@@ -116,3 +156,117 @@ class AlertmanagerOptions(MonitoringOptions):
     """Options of a `kind = "alertmanager"` source (API v2)."""
 
     kind_name: ClassVar[str] = "alertmanager"
+
+
+# --- labels -> teams, severities, ids -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamMatcher:
+    """Finds the team of a rollout, an alert or a query result by its labels."""
+
+    teams: tuple[str, ...] = ()
+    by_name: Mapping[str, str] = field(default_factory=dict)
+    """casefolded team name -> team name"""
+    by_service: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """casefolded ``name`` or ``namespace/name`` -> (team, the services entry as written)"""
+    services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """team -> its services entries"""
+
+    @classmethod
+    def from_config(cls, config: Config | None) -> TeamMatcher:
+        by_name: dict[str, str] = {}
+        by_service: dict[str, tuple[str, str]] = {}
+        services: dict[str, tuple[str, ...]] = {}
+        teams: list[str] = []
+        for team in config.teams if config is not None else ():
+            teams.append(team.name)
+            by_name[team.name.casefold()] = team.name
+            services[team.name] = tuple(team.services)
+            for entry in team.services:
+                by_service.setdefault(entry.casefold(), (team.name, entry))
+        return cls(tuple(teams), by_name, by_service, services)
+
+    def workload(self, namespace: str | None, name: str | None) -> tuple[str, str] | None:
+        """(team, service entry) for a workload, by ``namespace/name`` first, then ``name``."""
+        if not name:
+            return None
+        if namespace:
+            found = self.by_service.get(f"{namespace}/{name}".casefold())
+            if found is not None:
+                return found
+        return self.by_service.get(name.casefold())
+
+    def labels(
+        self, labels: Mapping[str, str], service_label: str = "service"
+    ) -> tuple[str | None, str | None]:
+        """(team, service) of a labelled series: its ``team`` label naming a configured
+        team wins, then its service label (with ``namespace``) owned by a team. The
+        service is the matching ``services`` entry, else the label's value."""
+        raw_service = labels.get(service_label) or None
+        found = self.workload(labels.get("namespace"), raw_service)
+        team = self.by_name.get((labels.get("team") or "").casefold())
+        if team is not None:
+            return team, found[1] if found is not None and found[0] == team else raw_service
+        if found is not None:
+            return found
+        return None, raw_service
+
+
+def severity_of(value: str | None, overrides: Mapping[str, str] | None = None) -> str:
+    """``sev1..sev5`` for an alert's severity label value."""
+    text = (value or "").strip().casefold()
+    for key, sev in (overrides or {}).items():
+        if key.casefold() == text:
+            return sev
+    if _SEV_RE.match(text):
+        return text
+    return DEFAULT_SEVERITIES.get(text, DEFAULT_SEVERITY)
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """A short stable id for a label set."""
+    text = ",".join(f"{k}={labels[k]}" for k in sorted(labels))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+# --- the source ---------------------------------------------------------------------------
+
+MonitoringOptionsT = TypeVar("MonitoringOptionsT", bound=MonitoringOptions)
+
+
+class MonitoringSource(ApiSource[MonitoringOptionsT]):
+    """A Prometheus-compatible API or an Alertmanager: bearer or basic auth plus
+    configured headers, and alert labels read the configured way."""
+
+    def setup(self, config: Config | None) -> None:
+        self.matcher = TeamMatcher.from_config(config)
+        self.severity_label = self.options.alert_severity_label or "severity"
+        self.service_label = self.options.alert_service_label or "service"
+        self.min_minutes = float(self.options.alert_min_minutes)
+        self.severity_map: dict[str, str] = dict(self.options.severity_map)
+        self.alert_teams = {t.casefold() for t in self.options.alert_teams}
+
+    def origin_headers(self, token: str | None) -> tuple[dict[str, str], list[str]]:
+        """``auth`` bearer|basic with the token, plus the configured ``headers``; every
+        secret value (the basic pair, long header values) is redacted from messages."""
+        headers: dict[str, str] = {}
+        secrets: list[str] = []
+        if token:
+            secrets.append(token)
+            if self.options.auth == "basic":
+                user = self.options.username or ""
+                pair = base64.b64encode(f"{user}:{token}".encode()).decode()
+                headers["Authorization"] = f"Basic {pair}"
+                secrets.append(pair)
+            else:
+                headers["Authorization"] = f"Bearer {token}"
+        for name, value in self.options.headers.items():
+            headers[str(name)] = str(value)
+            if len(str(value)) >= 6:
+                secrets.append(str(value))
+        return headers, secrets
+
+    def team_wanted(self, team: str | None) -> bool:
+        """Whether alerts of ``team`` count (``alert_teams``, when set, limits them)."""
+        return not self.alert_teams or (team or "").casefold() in self.alert_teams

@@ -29,41 +29,32 @@ Incremental like the other incident sources. Auth is ``GenieKey <key>``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
-from scorecard.sources.base import (
-    Collected,
-    FatalSourceError,
-    FetchContext,
-    HttpClient,
-    PaginationLoop,
-    RateLimitExhausted,
-    SourceError,
-    SourceResult,
-    api_client,
-    parse_time,
-    register,
-)
+from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
     DeploymentLinker,
     IncidentOptions,
+    IncidentSource,
     Vocabulary,
-    incident_range,
-    incident_result,
     severity_table,
 )
+from scorecard.sources.records import Collected, parse_time
+from scorecard.sources.registry import register
 
 if TYPE_CHECKING:
-    from scorecard.config import Config, SourceConfig
+    from scorecard.config.model import Config
+    from scorecard.sources.contract import FetchContext
+    from scorecard.sources.http import HttpClient
 
 PAGE_LIMIT: int = 100
 OFFSET_CAP: int = 20_000
 """Opsgenie refuses ``offset + limit`` above this."""
 MAX_RESTARTS: Final = 1000
-STATE_VERSION: Final = 1
 
 INCIDENT_STATUSES: Final = {"open": "open", "resolved": "resolved", "closed": "resolved"}
 ALERT_STATUSES: Final = {"open": "open", "closed": "resolved"}
@@ -99,24 +90,17 @@ class OpsgenieOptions(IncidentOptions):
 
 
 @register("opsgenie")
-class OpsgenieSource:
+class OpsgenieSource(IncidentSource[OpsgenieOptions]):
     """Opsgenie incidents (or alerts) with P1-P5 severity and owner-team mapping."""
 
     kind = "opsgenie"
     Options = OpsgenieOptions
 
-    def __init__(
-        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-    ) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.strict = strict
-        options = cfg.options
-        self.use_alerts = bool(options.get("use_alerts"))
-        self.deployment_field: str | None = options.get("deployment_field")
-        self.linker = DeploymentLinker(options.get("deployment_link_pattern"))
+    def setup(self, config: Config | None) -> None:
+        self.use_alerts = self.options.use_alerts
+        self.linker = DeploymentLinker(self.options.deployment_link_pattern)
         self.priorities = Vocabulary(
-            "Opsgenie priority", severity_table(DEFAULT_PRIORITIES, options.get("severity_map"))
+            "Opsgenie priority", severity_table(DEFAULT_PRIORITIES, self.options.severity_map)
         )
         self.statuses = Vocabulary(
             "Opsgenie status", ALERT_STATUSES if self.use_alerts else INCIDENT_STATUSES
@@ -128,51 +112,28 @@ class OpsgenieSource:
         """Opsgenie team id -> scorecard team (filled once the team names are known)."""
         self.services: dict[str, tuple[str | None, str | None]] = {}
         """Service id -> (name, team id)."""
-        self.transport: Any = None
-        """An httpx transport to use instead of the network (tests)."""
+
+    def auth(self, token: str) -> Mapping[str, str]:
+        return {"Authorization": f"GenieKey {token}"}
+
+    def vocabularies(self) -> tuple[Vocabulary, ...]:
+        return (self.statuses, self.priorities)
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: one listing page answered."""
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"GenieKey {t}"},
-            transport=self.transport,
-        )
+        client = self.client()
         path = "v2/alerts" if self.use_alerts else "v1/incidents"
         async with client:
             await client.get(path, {"query": "createdAt>=0", "limit": 1}, conditional=False)
         return f"{'alerts' if self.use_alerts else 'incidents'} readable"
 
-    async def fetch(self, ctx: FetchContext) -> SourceResult:
-        previous = {} if ctx.full else ctx.load_previous()
-        state = {} if ctx.full else dict(ctx.state)
-        if state.get("version") != STATE_VERSION:
-            state = {}
-        lower = incident_range(ctx, state, previous)
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"GenieKey {t}"},
-            transport=self.transport,
-        )
-        collected = Collected()
-        async with client:
-            try:
-                await self._teams(client, collected)
-                if not self.use_alerts:
-                    await self._services(client, collected)
-                await self._listing(client, ctx, lower, collected)
-            except (RateLimitExhausted, PaginationLoop) as exc:
-                collected.complete = False
-                collected.problem(str(exc))
-        return incident_result(
-            ctx,
-            state,
-            collected,
-            previous,
-            client,
-            version=STATE_VERSION,
-            vocabularies=(self.statuses, self.priorities),
-        )
+    async def read(
+        self, client: HttpClient, ctx: FetchContext, lower: datetime, collected: Collected
+    ) -> None:
+        await self._teams(client, collected)
+        if not self.use_alerts:
+            await self._services(client, collected)
+        await self._listing(client, ctx, lower, collected)
 
     # --- lookups ------------------------------------------------------------------------
 
@@ -322,8 +283,8 @@ class OpsgenieSource:
     def _deployment(self, item: dict[str, Any]) -> str | None:
         extra = item.get("extraProperties") or item.get("details")
         extra = extra if isinstance(extra, dict) else {}
-        if self.deployment_field:
-            value = extra.get(self.deployment_field)
+        if self.options.deployment_field:
+            value = extra.get(self.options.deployment_field)
             if isinstance(value, str) and value.strip():
                 return self.linker.find(value) if self.linker else value.strip()
         return self.linker.find(

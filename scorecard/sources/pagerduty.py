@@ -28,34 +28,27 @@ back while cached incidents are still open. Auth is ``Token token=<key>``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from scorecard.sources.base import (
-    Collected,
-    FetchContext,
-    HttpClient,
-    RateLimitExhausted,
-    SourceResult,
-    api_client,
-    iso,
-    parse_time,
-    register,
-)
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
     DeploymentLinker,
     IncidentOptions,
+    IncidentSource,
     Vocabulary,
-    incident_range,
-    incident_result,
     severity_table,
     team_lookup,
 )
+from scorecard.sources.records import Collected, iso, parse_time
+from scorecard.sources.registry import register
 
 if TYPE_CHECKING:
-    from scorecard.config import Config, SourceConfig
+    from scorecard.config.model import Config
+    from scorecard.sources.contract import FetchContext
+    from scorecard.sources.http import HttpClient
 
 PAGE_LIMIT: int = 100
 """Incidents per page (PagerDuty's maximum)."""
@@ -65,7 +58,6 @@ MAX_RANGE: Final = timedelta(days=179)
 """``since``..``until`` may span at most six months."""
 MIN_RANGE: Final = timedelta(minutes=1)
 """Below this a range is not split further (the rest is reported as partial)."""
-STATE_VERSION: Final = 1
 ACCEPT: Final = "application/vnd.pagerduty+json;version=2"
 
 STATUSES: Final = {"triggered": "open", "acknowledged": "open", "resolved": "resolved"}
@@ -89,39 +81,33 @@ class PagerDutyOptions(IncidentOptions):
 
 
 @register("pagerduty")
-class PagerDutySource:
+class PagerDutySource(IncidentSource[PagerDutyOptions]):
     """PagerDuty incidents of the configured services (or teams, or the whole account)."""
 
     kind = "pagerduty"
     Options = PagerDutyOptions
+    client_headers: ClassVar[Mapping[str, str]] = {"Accept": ACCEPT}
 
-    def __init__(
-        self, cfg: SourceConfig, *, strict: bool = False, config: Config | None = None
-    ) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.strict = strict
+    def setup(self, config: Config | None) -> None:
         teams = config.teams if config is not None else ()
         self.service_teams = team_lookup((t.name, t.pagerduty_services) for t in teams)
-        self.team_ids: list[str] = list(cfg.options.get("team_ids") or [])
-        overrides = cfg.options.get("severity_map")
+        overrides = self.options.severity_map
         self.priorities = Vocabulary(
             "PagerDuty priority", severity_table(DEFAULT_PRIORITIES, overrides)
         )
         self.urgencies = Vocabulary("PagerDuty urgency", severity_table(URGENCIES, overrides))
         self.statuses = Vocabulary("PagerDuty status", STATUSES)
-        self.linker = DeploymentLinker(cfg.options.get("deployment_link_pattern"))
-        self.transport: Any = None
-        """An httpx transport to use instead of the network (tests)."""
+        self.linker = DeploymentLinker(self.options.deployment_link_pattern)
+
+    def auth(self, token: str) -> Mapping[str, str]:
+        return {"Authorization": f"Token token={token}"}
+
+    def vocabularies(self) -> tuple[Vocabulary, ...]:
+        return (self.statuses, self.priorities, self.urgencies)
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: one incident listing answered."""
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"Token token={t}"},
-            headers={"Accept": ACCEPT},
-            transport=self.transport,
-        )
+        client = self.client()
         params: dict[str, Any] = {"limit": 1}
         if self.service_teams:
             params["service_ids[]"] = sorted(self.service_teams)
@@ -132,42 +118,16 @@ class PagerDutySource:
             detail += f", rate limit {client.stats.rate_limit_remaining:,} left"
         return detail
 
-    async def fetch(self, ctx: FetchContext) -> SourceResult:
-        previous = {} if ctx.full else ctx.load_previous()
-        state = {} if ctx.full else dict(ctx.state)
-        if state.get("version") != STATE_VERSION:
-            state = {}
-        lower = incident_range(ctx, state, previous)
-        client = api_client(
-            self.cfg,
-            lambda t: {"Authorization": f"Token token={t}"},
-            headers={"Accept": ACCEPT},
-            transport=self.transport,
-        )
-        collected = Collected()
-        excluded = 0
-        async with client:
-            pieces = _split_range(lower, ctx.until)
-            try:
-                while pieces:
-                    piece = pieces.pop(0)
-                    ctx.progress(f"incidents {piece.start:%Y-%m-%d}..{piece.end:%Y-%m-%d}")
-                    more, dropped = await self._piece(client, piece, collected)
-                    excluded += dropped
-                    pieces[:0] = more
-            except RateLimitExhausted as exc:
-                collected.complete = False
-                collected.problem(str(exc))
-        return incident_result(
-            ctx,
-            state,
-            collected,
-            previous,
-            client,
-            version=STATE_VERSION,
-            vocabularies=(self.statuses, self.priorities, self.urgencies),
-            excluded=excluded,
-        )
+    async def read(
+        self, client: HttpClient, ctx: FetchContext, lower: datetime, collected: Collected
+    ) -> None:
+        pieces = _split_range(lower, ctx.until)
+        while pieces:
+            piece = pieces.pop(0)
+            ctx.progress(f"incidents {piece.start:%Y-%m-%d}..{piece.end:%Y-%m-%d}")
+            more, dropped = await self._piece(client, piece, collected)
+            collected.excluded += dropped
+            pieces[:0] = more
 
     def _params(self, piece: _Piece) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -179,8 +139,8 @@ class PagerDutySource:
         services = sorted(self.service_teams)
         if services:
             params["service_ids[]"] = services
-        if self.team_ids:
-            params["team_ids[]"] = self.team_ids
+        if self.options.team_ids:
+            params["team_ids[]"] = list(self.options.team_ids)
         return params
 
     async def _piece(

@@ -1,21 +1,57 @@
-"""What GitHub and GitLab share: their common options (canary environments,
-rollback patterns) and, later, the helpers both use to read a repo.
+"""What GitHub and GitLab share: their common options, the per-repo sync loop
+(default branch, one bookmark per stream, failure triage), the bookmarks it
+keeps, reading listings newest first down to a bookmark, caching each merged
+change's first commit and paths, and deciding canaries and rollbacks.
 
-Cheap to import: the config checker reads :class:`VcsOptions` through the
-registry.
+A VCS source declares its streams (``deployments``, ``runs``, ...) as methods
+taking a :class:`RepoJob`; :class:`VcsSource` runs them for every repo of every
+team, concurrently, and builds the result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
+from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.options import HttpOptions, option
+from scorecard.sources.api import ApiSource
+from scorecard.sources.records import Collected, glob_match, iso, merge_frames, parse_time
 
-__all__ = ["DEFAULT_CANARY_ENVIRONMENTS", "DEFAULT_ROLLBACK_PATTERNS", "VcsOptions"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scorecard.config.model import Config
+    from scorecard.sources.contract import FetchContext, SourceResult
+    from scorecard.sources.http import HttpClient, Page
+
+__all__ = [
+    "DEFAULT_CANARY_ENVIRONMENTS",
+    "DEFAULT_ROLLBACK_PATTERNS",
+    "OVERLAP",
+    "RepoJob",
+    "RepoState",
+    "VcsOptions",
+    "VcsSource",
+    "compile_patterns",
+    "lower_bound",
+    "note_oldest",
+    "previous_first_commits",
+    "previous_paths",
+    "repos_of",
+    "resolve_deployments",
+    "stop_at",
+]
 
 DEFAULT_CANARY_ENVIRONMENTS: Final = ("canary*", "*-canary")
 DEFAULT_ROLLBACK_PATTERNS: Final = (r"(?i)^revert\b", r"(?i)\brollback\b", r"(?i)\broll back\b")
+DEFAULT_PRODUCTION: Final = ("production", "prod", "live")
+"""Production environments when no config is at hand (the config's own default)."""
+OVERLAP: Final = timedelta(days=1)
+"""Incremental syncs re-read this much before the bookmark (late statuses, clock skew)."""
 
 
 @dataclass(frozen=True)
@@ -28,3 +64,380 @@ class VcsOptions(HttpOptions):
     rollback_patterns: tuple[str, ...] = option(DEFAULT_ROLLBACK_PATTERNS, check="regex_list")
     """Regexes on titles, descriptions and refs marking rollbacks (default: titles
     starting with "Revert", "rollback", "roll back")."""
+
+
+VcsOptionsT = TypeVar("VcsOptionsT", bound=VcsOptions)
+
+
+# --- bookmarks ----------------------------------------------------------------------------
+
+
+@dataclass
+class RepoState:
+    """What a VCS source keeps per repo between syncs (saved as the same JSON object)."""
+
+    history_from: str
+    """The oldest moment this repo's cached events cover (ISO)."""
+    bookmarks: dict[str, str] = field(default_factory=dict)
+    """Stream -> when it was last read completely (ISO)."""
+    pending: dict[str, str] | None = None
+    """Stream -> the start of its oldest event still in progress (GitHub only)."""
+    default_branch: str | None = None
+
+    @classmethod
+    def resume(cls, ctx: FetchContext, old: Mapping[str, Any], *, pending: bool) -> RepoState:
+        """The state a sync of ``[ctx.since, ctx.until)`` starts from."""
+        history_from = parse_time(old.get("history_from"))
+        return cls(
+            history_from=iso(ctx.since if history_from is None else min(history_from, ctx.since)),
+            bookmarks=dict(old.get("bookmarks") or {}),
+            pending=dict(old.get("pending") or {}) if pending else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"history_from": self.history_from, "bookmarks": self.bookmarks}
+        if self.pending is not None:
+            out["pending"] = self.pending
+        out["default_branch"] = self.default_branch
+        return out
+
+
+@dataclass
+class RepoJob:
+    """One stream of one repo in one sync: where it starts and what it learned."""
+
+    repo: str
+    team: str | None
+    lower: datetime
+    """Fetch events from here on (bookmark minus overlap, or the history start)."""
+    default_branch: str
+    old_pending: datetime | None = None
+    saw_unchanged: bool = False
+
+
+Stream = Callable[
+    ["HttpClient", "FetchContext", RepoJob, "dict[str, pd.DataFrame]", Collected],
+    Awaitable["datetime | None"],
+]
+"""Reads one stream of one repo; returns the start of its oldest event still running."""
+
+
+def repos_of(config: Config | None) -> list[tuple[str, str]]:
+    """``(repo, team)`` for every repo of every team, first owner wins."""
+    out: dict[str, str] = {}
+    for team in config.teams if config is not None else ():
+        for repo in team.repos:
+            out.setdefault(repo, team.name)
+    return list(out.items())
+
+
+def lower_bound(ctx: FetchContext, repo_state: Mapping[str, Any], stream: str) -> datetime:
+    """Where a stream of one repo starts: its bookmark minus the overlap, or ``ctx.since``."""
+    if ctx.full:
+        return ctx.since
+    history_from = parse_time(repo_state.get("history_from"))
+    bookmark = parse_time((repo_state.get("bookmarks") or {}).get(stream))
+    if bookmark is None or history_from is None or history_from > ctx.since:
+        return ctx.since  # never synced, or asked for older history than we have
+    pending = parse_time((repo_state.get("pending") or {}).get(stream))
+    lower = bookmark - OVERLAP
+    if pending is not None:
+        lower = min(lower, pending)
+    return max(lower, ctx.since)
+
+
+# --- listings newest first ----------------------------------------------------------------
+
+
+def note_oldest(client: HttpClient, page: Page, items: list[Any], key: str) -> datetime | None:
+    """The oldest ``key`` timestamp on the page, remembered with its validators."""
+    times = [parse_time(i.get(key)) for i in items if isinstance(i, dict)]
+    known = [t for t in times if t is not None]
+    oldest = min(known) if known else None
+    if oldest is not None:
+        client.remember(page, oldest=iso(oldest))
+    return oldest
+
+
+def stop_at(page: Page, lower: datetime) -> bool:
+    """True for an unchanged (304) page that lies entirely before ``lower``."""
+    if not page.not_modified:
+        return False
+    oldest = parse_time(page.meta.get("oldest"))
+    return oldest is None or oldest < lower
+
+
+# --- cached changes -----------------------------------------------------------------------
+
+
+def previous_paths(previous: Mapping[str, pd.DataFrame], repo: str) -> dict[str, list[str]]:
+    """Paths of this repo's cached changes (a merged change's files never change)."""
+    frame = previous.get("changes")
+    if frame is None or frame.empty or "paths" not in frame.columns:
+        return {}
+    rows = frame[frame["repo"].astype(object) == repo]
+    return {str(i): list(p) for i, p in zip(rows["id"], rows["paths"]) if len(p)}
+
+
+def previous_first_commits(previous: Mapping[str, pd.DataFrame], repo: str) -> dict[str, datetime]:
+    """First-commit times of this repo's cached changes (fetched once per change)."""
+    frame = previous.get("changes")
+    if frame is None or frame.empty:
+        return {}
+    rows = frame[(frame["repo"].astype(object) == repo) & frame["first_commit_at"].notna()]
+    return {str(i): t.to_pydatetime() for i, t in zip(rows["id"], rows["first_commit_at"])}
+
+
+@dataclass
+class ChangeCache:
+    """What the cache already knows of a repo's merged changes."""
+
+    first_commits: dict[str, datetime]
+    paths: dict[str, list[str]] | None
+    """None when no change class matches on paths (then paths are not fetched)."""
+
+    async def fill(
+        self,
+        record: dict[str, Any],
+        first_commit: Callable[[], Awaitable[datetime | None]],
+        paths: Callable[[], Awaitable[list[str]]],
+    ) -> None:
+        """Set ``record``'s first commit (and paths), fetching only what is not cached."""
+        first = self.first_commits.get(record["id"])
+        record["first_commit_at"] = first if first is not None else await first_commit()
+        if self.paths is not None:
+            known = self.paths.get(record["id"])
+            record["paths"] = known if known is not None else await paths()
+
+
+# --- canaries and rollbacks ---------------------------------------------------------------
+
+
+def compile_patterns(patterns: Sequence[str] | None) -> list[re.Pattern[str]]:
+    """The rollback regexes (the defaults when none are configured)."""
+    return [re.compile(p) for p in (patterns or DEFAULT_ROLLBACK_PATTERNS)]
+
+
+def resolve_deployments(
+    deployments: pd.DataFrame,
+    changes: pd.DataFrame | None,
+    *,
+    production: Sequence[str],
+    canary_environments: Sequence[str],
+    rollback_patterns: Sequence[re.Pattern[str]],
+) -> pd.DataFrame:
+    """Strategies and rollbacks that need more than one event to decide.
+
+    A production deployment is ``canary`` when the same commit reached a canary
+    environment (success) no later than it started; otherwise ``unknown`` (left
+    for rollout samples to resolve). A deployment is a rollback when it was
+    recognised as one when parsed, or when it ships the merge commit of a revert
+    change (a change whose title matches a rollback pattern).
+    """
+    if deployments.empty:
+        return deployments
+    import pandas as pd
+
+    env = deployments["environment"].astype(object)
+    prod_names = {p.casefold() for p in production}
+    is_prod = env.map(lambda e: isinstance(e, str) and e.casefold() in prod_names)
+    is_canary = env.map(lambda e: isinstance(e, str) and glob_match(e, canary_environments))
+    canary_first: dict[tuple[Any, Any], Any] = {}
+    ok = deployments["status"].astype(object) == "success"
+    for repo, sha, at in zip(
+        deployments.loc[is_canary & ok, "repo"].astype(object),
+        deployments.loc[is_canary & ok, "commit_sha"],
+        deployments.loc[is_canary & ok, "started_at"],
+    ):
+        if sha and pd.notna(at):
+            key = (repo, sha)
+            canary_first[key] = min(at, canary_first.get(key, at))
+    strategy = deployments["strategy"].astype(object).copy()
+    for idx in deployments.index[is_prod.to_numpy(dtype=bool)]:
+        key = (deployments.at[idx, "repo"], deployments.at[idx, "commit_sha"])
+        first = canary_first.get(key)
+        started: Any = deployments.at[idx, "started_at"]
+        if first is not None and pd.notna(started) and first <= started:
+            strategy[idx] = "canary"
+        elif strategy[idx] == "canary":
+            strategy[idx] = "unknown"
+    strategy[is_canary & ~is_prod] = "canary"
+    out = deployments.copy()
+    out["strategy"] = strategy.astype(deployments["strategy"].dtype)
+    if changes is not None and not changes.empty:
+        titles = changes["title"].astype(object).fillna("")
+        reverts = titles.map(lambda t: any(p.search(t) for p in rollback_patterns))
+        shas = set(changes.loc[reverts, "merge_sha"].dropna().astype(str))
+        if shas:
+            out["is_rollback"] = out["is_rollback"] | out["commit_sha"].isin(shas)
+    return out
+
+
+# --- the source ---------------------------------------------------------------------------
+
+
+class VcsSource(ApiSource[VcsOptionsT]):
+    """A GitHub-like source: streams per repo of every team, merged into the cache."""
+
+    repo_word: ClassVar[str] = "repo"
+    """What the vendor calls a repo, for messages ("project" on GitLab)."""
+    keeps_pending: ClassVar[bool] = False
+    """Whether streams report events still running (kept as ``pending`` bookmarks)."""
+    skipped_page_keeps_bookmark: ClassVar[bool] = False
+    """Whether a stream that skipped a malformed page keeps its old bookmark."""
+
+    def setup(self, config: Config | None) -> None:
+        self.repos = repos_of(config)
+        self.production: tuple[str, ...] = (
+            config.production_environments if config is not None else DEFAULT_PRODUCTION
+        )
+        self.canary_environments: list[str] = list(
+            self.options.canary_environments or DEFAULT_CANARY_ENVIRONMENTS
+        )
+        self.rollback_patterns = compile_patterns(self.options.rollback_patterns)
+        self.fetch_paths = config is not None and any(c.paths for c in config.change_classes)
+        """Only a change class matching on path globs needs each change's files."""
+
+    def repo_path(self, repo: str) -> str:
+        """The API path of one repo (its default branch is read there)."""
+        raise NotImplementedError
+
+    def streams(self) -> dict[str, Stream]:
+        """The streams read per repo, by bookmark name."""
+        raise NotImplementedError
+
+    def relevant_env(self, env: Any) -> bool:
+        """A production or canary environment."""
+        if not isinstance(env, str) or not env:
+            return False
+        prod = {p.casefold() for p in self.production}
+        return env.casefold() in prod or glob_match(env, self.canary_environments)
+
+    def change_cache(self, previous: Mapping[str, pd.DataFrame], repo: str) -> ChangeCache:
+        paths = previous_paths(previous, repo) if self.fetch_paths else None
+        return ChangeCache(previous_first_commits(previous, repo), paths)
+
+    def finished(self, ctx: FetchContext, client: HttpClient) -> None:
+        """Called once every repo is done (a progress line, say)."""
+
+    async def fetch(self, ctx: FetchContext) -> SourceResult:
+        previous, state = self.start(ctx, needs_previous=True)
+        repo_states: dict[str, Any] = dict(state.get("repos") or {})
+        client = self.client(validators=state.get("http") or {})
+        collected = Collected()
+        if not self.repos:
+            collected.problem(f"no team lists a {self.repo_word}, so there is nothing to fetch")
+        async with client:
+            _, failures = await self.gather(
+                [
+                    self.sync_repo(client, ctx, repo, team, repo_states, previous, collected)
+                    for repo, team in self.repos
+                ]
+            )
+        self.settle(failures, collected, client, total=len(self.repos))
+        self.finished(ctx, client)
+        new_state = {
+            "version": self.state_version,
+            "repos": {repo: repo_states[repo] for repo, _ in self.repos if repo in repo_states},
+            "http": client.validators,
+        }
+        return self.result(
+            collected, client, frames=self.frames(previous, collected), state=new_state
+        )
+
+    def frames(
+        self, previous: Mapping[str, pd.DataFrame], collected: Collected
+    ) -> dict[str, pd.DataFrame]:
+        """Fresh records merged into the cached events, canaries and rollbacks decided."""
+        frames = merge_frames(previous, collected.frames())
+        if "deployments" in frames:
+            frames["deployments"] = resolve_deployments(
+                frames["deployments"],
+                frames.get("changes"),
+                production=self.production,
+                canary_environments=self.canary_environments,
+                rollback_patterns=self.rollback_patterns,
+            )
+        return frames
+
+    async def default_branch(self, client: HttpClient, repo: str, old: Mapping[str, Any]) -> str:
+        """The repo's default branch (remembered with its validators; "main" if unknown)."""
+        page = await client.get(self.repo_path(repo))
+        if page.not_modified:
+            branch = page.meta.get("default_branch")
+        else:
+            data = page.data if isinstance(page.data, dict) else {}
+            branch = data.get("default_branch")
+            if isinstance(branch, str):
+                client.remember(page, default_branch=branch)
+        if not isinstance(branch, str) or not branch:
+            branch = old.get("default_branch") or "main"
+        return str(branch)
+
+    async def sync_repo(
+        self,
+        client: HttpClient,
+        ctx: FetchContext,
+        repo: str,
+        team: str | None,
+        repo_states: dict[str, Any],
+        previous: dict[str, pd.DataFrame],
+        collected: Collected,
+    ) -> None:
+        """Every stream of one repo; raises only when all of them failed."""
+        old = dict(repo_states.get(repo) or {}) if not ctx.full else {}
+        new = RepoState.resume(ctx, old, pending=self.keeps_pending)
+        ctx.progress(f"{repo}: fetching")
+        new.default_branch = await self.default_branch(client, repo, old)
+        streams = self.streams()
+        errors: list[Exception] = []
+        for stream, read in streams.items():
+            job = RepoJob(
+                repo=repo,
+                team=team,
+                lower=lower_bound(ctx, old, stream),
+                default_branch=new.default_branch,
+                old_pending=parse_time((new.pending or {}).get(stream)),
+            )
+            error = await self.sync_stream(client, ctx, job, stream, read, previous, collected, new)
+            if error is not None:
+                errors.append(error)
+        repo_states[repo] = new.to_json()
+        if len(errors) == len(streams):
+            raise errors[0]
+
+    async def sync_stream(
+        self,
+        client: HttpClient,
+        ctx: FetchContext,
+        job: RepoJob,
+        stream: str,
+        read: Stream,
+        previous: dict[str, pd.DataFrame],
+        collected: Collected,
+        state: RepoState,
+    ) -> Exception | None:
+        """One stream of one repo, its bookmark moved on success; the error otherwise
+        (a spent rate limit and fatal errors stop the repo)."""
+        malformed_before = client.stats.malformed
+        try:
+            pending = await read(client, ctx, job, previous, collected)
+        except (RateLimitExhausted, FatalSourceError):
+            raise
+        except SourceError as exc:
+            collected.complete = False
+            collected.problem(f"{job.repo} {stream}: {exc}")
+            return exc
+        if self.skipped_page_keeps_bookmark and client.stats.malformed > malformed_before:
+            # A skipped page may hold events: keep the old bookmark so the next
+            # sync reads this range again.
+            collected.complete = False
+            collected.problem(f"{job.repo} {stream}: a malformed page was skipped")
+            return None
+        state.bookmarks[stream] = iso(ctx.until)
+        if state.pending is not None:
+            if pending is not None:
+                state.pending[stream] = iso(pending)
+            else:
+                state.pending.pop(stream, None)
+        return None
