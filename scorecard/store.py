@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from scorecard.sources import SourceResult
 
-__all__ = ["SCHEMA_VERSION", "Store", "cache_dir", "request_stats"]
+__all__ = ["SCHEMA_VERSION", "Store", "cache_dir", "result_stats"]
 
 SCHEMA_VERSION: Final = 1
 
@@ -328,7 +328,7 @@ def success_status(
 ) -> SourceStatus:
     """The status a successful sync of ``name`` leaves in the cache."""
     if stats is None:
-        stats = request_stats(result.stats, result.rate_limit_remaining)
+        stats = result_stats(result)
     return SourceStatus(
         name=name,
         kind=kind,
@@ -342,24 +342,12 @@ def success_status(
     )
 
 
-def request_stats(stats: object, rate_limit_remaining: int | None = None) -> RequestStats:
-    """A source's or a failed client's request counters as :class:`RequestStats`.
-
-    Also reads the flat ``{"requests": …, "items.<stream>": …}`` counters of sources
-    not yet moved to the dataclass; anything else gives empty stats."""
-    if isinstance(stats, RequestStats):
-        found = stats
-    elif dataclasses.is_dataclass(stats) and not isinstance(stats, type):
-        found = RequestStats.from_json(dataclasses.asdict(stats))
-    elif isinstance(stats, Mapping):
-        flat = {str(k): v for k, v in stats.items()}
-        items = {k.removeprefix("items."): v for k, v in flat.items() if k.startswith("items.")}
-        found = RequestStats.from_json({**flat, "items": items})
-    else:
-        found = RequestStats()
-    if found.rate_limit_remaining is None and rate_limit_remaining is not None:
-        found = dataclasses.replace(found, rate_limit_remaining=rate_limit_remaining)
-    return found
+def result_stats(result: SourceResult) -> RequestStats:
+    """The result's request counters, with its rate limit left when they lack it."""
+    stats = result.stats
+    if stats.rate_limit_remaining is None and result.rate_limit_remaining is not None:
+        return dataclasses.replace(stats, rate_limit_remaining=result.rate_limit_remaining)
+    return stats
 
 
 def write_source_files(directory: Path, result: SourceResult, status: SourceStatus) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from scorecard.request import ScoreRequest
 from scorecard.status import RequestStats, SourceStatus
-from scorecard.store import request_stats
+from scorecard.store import result_stats
 from scorecard.text import printable, redact_tokens
 
 if TYPE_CHECKING:
@@ -167,6 +167,12 @@ def error_message(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}){': ' + message if message else ''}"
 
 
+def failed_stats(exc: BaseException) -> RequestStats:
+    """The request counters the failing source's HTTP client attached to ``exc``."""
+    stats = getattr(exc, "stats", None)
+    return stats if isinstance(stats, RequestStats) else RequestStats()
+
+
 def scrub_state(value: object, secrets: Sequence[str]) -> object:
     """A copy of a sync state with any token value removed from its strings."""
     if isinstance(value, str):
@@ -297,10 +303,9 @@ async def fetch_one(cfg: SourceConfig, plan: FetchPlan) -> Fetched:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # one source failing never hides the others
-        stats = request_stats(getattr(exc, "stats", None))
-        return await failed(attempt, attempt.redacted(error_message(exc)), stats=stats)
+        return await failed(attempt, attempt.redacted(error_message(exc)), stats=failed_stats(exc))
     result.problems = [attempt.redacted(p) for p in result.problems]
-    stats = request_stats(result.stats, result.rate_limit_remaining)
+    stats = result_stats(result)
     if plan.store is not None:
         state = scrub_state(result.state, attempt.secrets)
         result.state = state if isinstance(state, dict) else {}

@@ -140,11 +140,12 @@ def test_request_stats_are_stored_with_the_status(tmp_path: Path) -> None:
     res = result({"deployments": deployments("d1")})
     store.write_source("gh", "github", res, attempted_at=T0, stats=stats)
     assert Store(tmp_path).statuses()["gh"].stats == stats
-    # Flat counters (sources not yet on RequestStats) are read into the dataclass.
-    flat = result({}, stats={"requests": 5, "items.deployments": 4, "skipped": 1})
-    store.write_source("gl", "gitlab", flat, attempted_at=T0)
+    # Without stats given, the result's own counters (and rate limit) are stored.
+    own = result({}, stats=RequestStats(requests=5, items={"deployments": 4}))
+    own.rate_limit_remaining = 9
+    store.write_source("gl", "gitlab", own, attempted_at=T0)
     assert Store(tmp_path).statuses()["gl"].stats == RequestStats(
-        requests=5, items={"deployments": 4}
+        requests=5, rate_limit_remaining=9, items={"deployments": 4}
     )
 
 
