@@ -262,7 +262,7 @@ async def test_standup_from_the_cache_writes_nothing(
     await afill_cache(cfg, cache)
     before = tree(cache)
     with no_writes(recording_keyring):
-        loader = cli._standup_loader(cfg, live=False, as_of=AS_OF)
+        loader = cli.standup_loader(cfg, service.score_request(cfg, as_of=AS_OF), live=False)
         app = StandupApp(loader, StandupOptions(interval=0.2), now=lambda: AS_OF)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
@@ -283,7 +283,7 @@ async def test_standup_live_fetches_into_memory_only(
 ) -> None:
     cfg, _ = demo_source_config(tmp_path)
     with no_writes(recording_keyring):
-        loader = cli._standup_loader(cfg, live=True, as_of=AS_OF)
+        loader = cli.standup_loader(cfg, service.score_request(cfg, as_of=AS_OF), live=True)
         app = StandupApp(loader, StandupOptions(live=True), now=lambda: AS_OF)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)

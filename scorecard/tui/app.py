@@ -1,5 +1,7 @@
 """The scorecard TUI: an overview of every team and the screens behind it (SPEC §7).
 
+The app owns the session's state and hands it to its screens (``state.Shown``
+and ``state.Status``); screens answer with messages (``TeamSelected``, ...).
 The app paints at once and builds its scorecard in a worker thread (pandas is
 imported there, lazily). When the last session saved an overview summary for
 the same data (``scorecard.summary``), the overview shows it at once, labelled
@@ -14,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,19 +26,26 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from scorecard import summary as summaries
-from scorecard.tui.commands import ScorecardCommands
+from scorecard.request import DEFAULT_WINDOW_DAYS, WINDOW_CHOICES, utcnow
+from scorecard.summary import Summary, rows_from_report
+from scorecard.tui.commands import Menu, ScorecardCommands
 from scorecard.tui.data import Loader, Refresher, sources_for
-from scorecard.tui.palette import Palette
-from scorecard.tui.view import WINDOWS, humanized, last_synced
-from scorecard.tui.widgets.infobar import InfoBar, info_text
+from scorecard.tui.header import About, Doing, header_text
+from scorecard.tui.palette import palette_of
+from scorecard.tui.saved import read_summary, save_summary, summary_file
+from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.screens.overview import OverviewScreen
+from scorecard.tui.state import Busy, Rows, Shown, Status
+from scorecard.tui.widgets.firing import extras_for
 from scorecard.tui.widgets.text import safe_text
 
 if TYPE_CHECKING:
     from rich.text import Text
 
     from scorecard.config import Config
+    from scorecard.scoring import Report
     from scorecard.service import Scorecard
+    from scorecard.tui.screens.team import TeamScreen
 
 
 @dataclass
@@ -50,14 +59,6 @@ class TuiOptions:
     as_of: datetime | None = None
     window_days: int | None = None
     store_root: Path | None = None
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def palette_of(app: App[Any]) -> Palette:
-    return Palette.from_variables(app.theme_variables)
 
 
 class ScorecardApp(App[int]):
@@ -84,12 +85,27 @@ class ScorecardApp(App[int]):
     ) -> None:
         super().__init__()
         self.options = options or TuiOptions(demo=True)
-        config = self.options.config
         # The command line resolves --readonly / read_only = true / --write into this flag.
         self.read_only = bool(self.options.read_only)
         self.now = now or utcnow
+        self._wire_data(loader, refresher)
+        self.scorecard: Scorecard | None = None
+        self.window_days: int | None = self.options.window_days
+        self.busy: str | None = "loading scorecard…"
+        self.progress: tuple[float, float | None] | None = None
+        self.stale_error: str | None = None
+        self.load_error: str | None = None
+        self._weekly: tuple[Report, Any] | None = None
+        self._rows: tuple[Scorecard, Rows] | None = None
+        # The saved overview summary shown until the first scorecard arrives (stdlib only).
+        self.summary: Summary | None = read_summary(self._summary_path(self.window_days))
+        if self.summary is not None:
+            self.busy = "updating…"
+
+    def _wire_data(self, loader: Loader | None, refresher: Refresher | None) -> None:
+        """Loader and refresher (injected or from the options), and the keys they bind."""
         found = sources_for(
-            config=config,
+            config=self.options.config,
             demo=self.options.demo,
             read_only=self.read_only,
             offline=self.options.offline,
@@ -113,68 +129,81 @@ class ScorecardApp(App[int]):
             self._bindings.bind("r", "refresh", self.refresh_label)
         if self.can_export:
             self._bindings.bind("e", "export", "Export")
-        self.scorecard: Scorecard | None = None
-        self.window_days: int | None = self.options.window_days
-        self.busy: str | None = "loading scorecard…"
-        self.progress: tuple[float, float | None] | None = None
-        self.stale_error: str | None = None
-        self.load_error: str | None = None
-        self.weekly_cache: dict[int, Any] = {}
-        # The saved overview summary shown until the first scorecard arrives (stdlib only).
-        self._rows: dict[str, dict[str, Any]] = {}
-        self._rows_for: Scorecard | None = None
-        self.summary: summaries.Summary | None = self._read_summary()
-        if self.summary is not None:
-            self.busy = "updating…"
 
-    # ----------------------------------------------------------------- summary
+    # ----------------------------------------------------------------- state
 
     def summary_file(self, window: int | None) -> Path | None:
         """Where the overview summary for ``window`` lives (None: this session has none)."""
-        config = self.options.config
-        key = summaries.summary_key(
+        return summary_file(
             demo=self.options.demo,
-            config_path=getattr(config, "path", None) if config is not None else None,
-            window_days=window,
+            config=self.options.config,
+            window=window,
             as_of=self.options.as_of,
+            store_root=self.options.store_root,
         )
-        if key is None:
-            return None
-        return summaries.summary_path(key, None if self.options.demo else self.options.store_root)
 
-    def _read_summary(self) -> summaries.Summary | None:
+    def _summary_path(self, window: int | None) -> Path | None:
         try:
-            path = self.summary_file(self.window_days)
-            saved = summaries.read(path) if path is not None else None
-            if saved is None and path is not None and path.stem == "demo":
-                saved = summaries.packaged_demo()  # the first demo ever: the shipped one
-            return saved
+            return self.summary_file(window)
         except Exception:  # a summary is only ever a head start
             return None
 
-    def _save_summary(self, scorecard: Scorecard, window: int | None) -> None:
-        """Save what the overview shows for next start; never when read-only."""
-        if self.read_only:
-            return
-        try:
-            from scorecard import service
-
-            path = self.summary_file(window)
-            if path is not None:
-                summaries.write(path, service.overview_summary(scorecard))
-        except Exception:  # best effort: the next start just waits for the scorecard
-            return
-
-    def overview_rows(self) -> dict[str, dict[str, Any]] | None:
+    def overview_rows(self) -> Rows | None:
         """The overview's rows: from the scorecard, else from the saved summary, else None."""
         if self.scorecard is not None:
-            if self._rows_for is not self.scorecard:
-                self._rows = summaries.rows_from_report(self.scorecard.report)
-                self._rows_for = self.scorecard
-            return self._rows
+            if self._rows is None or self._rows[0] is not self.scorecard:
+                self._rows = (self.scorecard, rows_from_report(self.scorecard.report))
+            return self._rows[1]
         if self.summary is not None:
             return self.summary.rows
         return None
+
+    def shown(self) -> Shown:
+        """What the screens draw now."""
+        sc = self.scorecard
+        weekly = self._weekly
+        current = weekly is not None and sc is not None and weekly[0] is sc.report
+        return Shown(
+            scorecard=sc,
+            rows=self.overview_rows(),
+            load_error=self.load_error,
+            stale_error=self.stale_error,
+            extras=extras_for(sc, self.options.store_root),
+            weekly=weekly[1] if weekly is not None and current else None,
+            now=self.now(),
+            palette=palette_of(self),
+        )
+
+    def status(self) -> Status:
+        """The header line and the busy bar now."""
+        done, total = self.progress or (0.0, None)
+        busy = Busy(self.busy, done, total) if self.busy is not None else None
+        return Status(header=self.info_text(), busy=busy)
+
+    def info_text(self) -> Text:
+        """The header line (see :mod:`scorecard.tui.header`)."""
+        sc = self.scorecard
+        if sc is None and self.summary is not None:
+            about = About.of_summary(self.summary)
+            doing = Doing(
+                self.read_only, pending=self.busy or "updating…", stale_error=self.stale_error
+            )
+        else:
+            about = (
+                About.of_scorecard(sc) if sc is not None else About(window_days=self.window_days)
+            )
+            doing = Doing(self.read_only, busy=self.busy, stale_error=self.stale_error)
+        return header_text(about, doing, now=self.now(), palette=palette_of(self))
+
+    def broadcast(self, *, data: bool = False) -> None:
+        """Hand every screen on the stack the new status (and, with ``data``, the data)."""
+        status = self.status()
+        shown = self.shown() if data else None
+        for screen in self.screen_stack:
+            if isinstance(screen, ScorecardScreen):
+                screen.show_status(status)
+                if shown is not None:
+                    screen.show(shown)
 
     def need_scorecard(self, what: str) -> bool:
         """Whether the scorecard is here; if not, say it is still loading."""
@@ -184,12 +213,21 @@ class ScorecardApp(App[int]):
             self.notify(f"{what}: the scorecard is still loading", markup=False)
         return False
 
+    def team_names(self) -> list[str]:
+        """Teams of the scorecard on show (none while it is built)."""
+        if self.scorecard is None:
+            return []
+        return [str(t) for t in self.scorecard.report.table.index]
+
+    def command_menu(self) -> Menu:
+        """What the command palette offers now."""
+        refresh = (self.refresh_label, self.refresh_help) if self.refresher is not None else None
+        return Menu(teams=tuple(self.team_names()), export=self.can_export, refresh=refresh)
+
     # ----------------------------------------------------------------- lifecycle
 
     def get_default_screen(self) -> Screen[Any]:
-        from scorecard.tui.screens.overview import OverviewScreen
-
-        return OverviewScreen()
+        return OverviewScreen(self.shown(), self.status())
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, lambda _theme: self.broadcast(data=True))
@@ -222,11 +260,6 @@ class ScorecardApp(App[int]):
 
     # ----------------------------------------------------------------- data
 
-    def team_names(self) -> list[str]:
-        if self.scorecard is None:
-            return []
-        return [str(t) for t in self.scorecard.report.table.index]
-
     def start_load(self, window: int | None, *, refresh: bool = False, label: str = "") -> None:
         showing_saved = self.scorecard is None and self.summary is not None
         self.busy = label or ("updating…" if showing_saved else "loading scorecard…")
@@ -246,8 +279,8 @@ class ScorecardApp(App[int]):
                 scorecard = self.refresher(window, progress)
             else:
                 scorecard = self.loader(window)
-            if not worker.is_cancelled:
-                self._save_summary(scorecard, window)
+            if not worker.is_cancelled and not self.read_only:
+                save_summary(self._summary_path(window), scorecard)
         except Exception as exc:  # every failure becomes a notification
             if not worker.is_cancelled:
                 self._from_thread(self._on_failed, exc, refresh)
@@ -276,18 +309,20 @@ class ScorecardApp(App[int]):
         for notice in scorecard.notices:
             self.notify(safe_text(notice), title="Cache", markup=False, timeout=8)
         if refresh:
-            failed = scorecard.failed_sources()
-            if failed:
-                self.notify(
-                    f"{len(failed)} source(s) failed: {', '.join(failed)}; "
-                    "their teams are marked stale",
-                    title="Refresh",
-                    severity="warning",
-                    markup=False,
-                )
-            else:
-                self.notify("Scorecard refreshed", title="Refresh", markup=False)
+            self._notify_refreshed(scorecard.failed_sources())
         self.broadcast(data=True)
+
+    def _notify_refreshed(self, failed: list[str]) -> None:
+        if failed:
+            self.notify(
+                f"{len(failed)} source(s) failed: {', '.join(failed)}; "
+                "their teams are marked stale",
+                title="Refresh",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            self.notify("Scorecard refreshed", title="Refresh", markup=False)
 
     def _on_failed(self, exc: BaseException, refresh: bool) -> None:
         message = safe_text(str(exc) or type(exc).__name__)
@@ -311,59 +346,20 @@ class ScorecardApp(App[int]):
         )
         self.broadcast(data=True)
 
-    def broadcast(self, *, data: bool = False) -> None:
-        """Tell every screen on the stack that the header (and maybe the data) changed."""
-        for screen in self.screen_stack:
-            for bar in screen.query(InfoBar):
-                bar.update_info()
-            updater = getattr(screen, "update_busy", None)
-            if updater is not None:
-                updater()
-            if data:
-                handler = getattr(screen, "data_changed", None)
-                if handler is not None:
-                    handler()
+    # ----------------------------------------------------------------- messages
 
-    def info_text(self) -> Text:
-        palette = palette_of(self)
-        sc = self.scorecard
-        now = self.now()
-        if sc is None and self.summary is not None:
-            saved = self.summary
-            return info_text(
-                org=saved.org,
-                window_days=saved.window_days,
-                as_of=saved.as_of.strftime("%Y-%m-%d %H:%M UTC"),
-                as_of_ago=humanized(now, saved.as_of),
-                synced_ago=humanized(now, saved.last_synced) if saved.last_synced else None,
-                failed=saved.failed_sources,
-                busy=None,
-                pending=self.busy or "updating…",
-                stale_error=self.stale_error,
-                read_only=self.read_only,
-                demo=saved.demo,
-                palette_bad=palette.bad,
-                palette_warn=palette.warn,
-            )
-        report = sc.report if sc is not None else None
-        as_of = report.as_of.to_pydatetime() if report is not None else None
-        synced = last_synced(sc) if sc is not None and not sc.demo else None
-        if sc is not None and sc.demo:
-            synced = last_synced(sc)
-        return info_text(
-            org=report.org if report is not None else None,
-            window_days=int(report.window_days) if report is not None else self.window_days,
-            as_of=as_of.strftime("%Y-%m-%d %H:%M UTC") if as_of is not None else None,
-            as_of_ago=humanized(now, as_of) if as_of is not None else None,
-            synced_ago=humanized(now, synced) if synced is not None else None,
-            failed=sc.failed_sources() if sc is not None else [],
-            busy=self.busy,
-            stale_error=self.stale_error,
-            read_only=self.read_only,
-            demo=bool(sc is not None and sc.demo),
-            palette_bad=palette.bad,
-            palette_warn=palette.warn,
-        )
+    def on_scorecard_screen_team_selected(self, event: ScorecardScreen.TeamSelected) -> None:
+        self.open_team(event.team)
+
+    def on_scorecard_screen_window_chosen(self, event: ScorecardScreen.WindowChosen) -> None:
+        self.switch_window(event.days)
+
+    def on_scorecard_screen_opened(self, event: ScorecardScreen.Opened) -> None:
+        event.screen.show_status(self.status())
+        event.screen.show(self.shown())
+
+    def on_team_screen_weekly_computed(self, event: TeamScreen.WeeklyComputed) -> None:
+        self._weekly = (event.report, event.weekly)
 
     # ----------------------------------------------------------------- actions
 
@@ -374,9 +370,9 @@ class ScorecardApp(App[int]):
         self.start_load(days, label=f"computing the {days}-day window…")
 
     def action_window(self) -> None:
-        current = self.window_days or 30
-        later = [w for w in WINDOWS if w > current]
-        self.switch_window(later[0] if later else WINDOWS[0])
+        current = self.window_days or DEFAULT_WINDOW_DAYS
+        later = [w for w in WINDOW_CHOICES if w > current]
+        self.switch_window(later[0] if later else WINDOW_CHOICES[0])
 
     def action_refresh(self) -> None:
         if self.refresher is None:
@@ -395,18 +391,14 @@ class ScorecardApp(App[int]):
     def action_map(self) -> None:
         from scorecard.tui.screens.map import MapScreen
 
-        if not self.need_scorecard("Map"):
-            return
-        if not isinstance(self.screen, MapScreen):
-            self.push_screen(MapScreen())
+        if self.need_scorecard("Map") and not isinstance(self.screen, MapScreen):
+            self.push_screen(MapScreen(self.shown(), self.status()))
 
     def action_sources(self) -> None:
         from scorecard.tui.screens.sources import SourcesScreen
 
-        if not self.need_scorecard("Sources"):
-            return
-        if not isinstance(self.screen, SourcesScreen):
-            self.push_screen(SourcesScreen())
+        if self.need_scorecard("Sources") and not isinstance(self.screen, SourcesScreen):
+            self.push_screen(SourcesScreen(self.shown(), self.status()))
 
     def action_export(self) -> None:
         from scorecard.tui.screens.export import ExportScreen
@@ -417,14 +409,15 @@ class ScorecardApp(App[int]):
             self.notify("Nothing to export yet: the scorecard is still loading", markup=False)
             return
         if not isinstance(self.screen, ExportScreen):
-            self.push_screen(ExportScreen())
+            self.push_screen(ExportScreen(self.scorecard.report))
 
     def open_team(self, team: str) -> None:
+        """Open ``team``'s screen (when the scorecard has it)."""
         from scorecard.tui.screens.team import TeamScreen
 
         if not self.need_scorecard("Team details") or team not in self.team_names():
             return
-        self.push_screen(TeamScreen(team))
+        self.push_screen(TeamScreen(team, self.shown(), self.status()))
 
 
 def run(options: TuiOptions) -> int:

@@ -2,62 +2,93 @@
 
 Prompts are built as ``rich.text.Text`` (never markup) because team names come
 from source systems. Commands that write are only offered when the app binds them.
+The app says what to offer through :class:`Menu` (``command_menu()``); choosing
+a team or a window posts the same messages the screens post.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from scorecard.tui.view import WINDOWS
+from scorecard.request import WINDOW_CHOICES
+from scorecard.tui.screens.base import ScorecardScreen
 from scorecard.tui.widgets.text import safe_text
 
-if TYPE_CHECKING:
-    from scorecard.tui.app import ScorecardApp
+Command = tuple[str, Callable[[], object], str]
+"""(title, what it does, help text)."""
+
+
+@dataclass(frozen=True)
+class Menu:
+    """What the palette offers besides the fixed commands."""
+
+    teams: tuple[str, ...] = ()
+    export: bool = False
+    refresh: tuple[str, str] | None = None
+    """(label, help) of the refresh command; None when refresh is not bound."""
+
+
+@runtime_checkable
+class HasMenu(Protocol):
+    """An app that says what its command palette offers."""
+
+    def command_menu(self) -> Menu: ...
 
 
 class ScorecardCommands(Provider):
     """Scorecard actions for the command palette."""
 
-    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: ScorecardApp = self.app  # type: ignore[assignment]
-        out: list[tuple[str, Callable[[], object], str]] = []
-        for team in app.team_names():
-            out.append(
-                (
-                    f"Go to team: {safe_text(team)}",
-                    partial(app.open_team, team),
-                    "Open its scorecard",
-                )
+    def commands(self) -> list[Command]:
+        """Every command on offer now."""
+        app = self.app
+        menu = app.command_menu() if isinstance(app, HasMenu) else Menu()
+        out: list[Command] = [
+            (
+                f"Go to team: {safe_text(team)}",
+                partial(app.post_message, ScorecardScreen.TeamSelected(team)),
+                "Open its scorecard",
             )
-        for days in WINDOWS:
-            out.append(
-                (
-                    f"Switch window: {days} days",
-                    partial(app.switch_window, days),
-                    "Recompute every score over this window",
-                )
+            for team in menu.teams
+        ]
+        out.extend(
+            (
+                f"Switch window: {days} days",
+                partial(app.post_message, ScorecardScreen.WindowChosen(days)),
+                "Recompute every score over this window",
             )
-        out.append(("Map: pressure vs rigor", app.action_map, "Scatter of every team"))
-        out.append(("Sources: sync health", app.action_sources, "Last sync, items, errors"))
-        out.append(("Help: keys", app.action_help, "Every key of the current screen"))
-        if app.can_export:
-            out.append(("Export…", app.action_export, "CSV, JSON or Markdown to a file"))
-        if app.refresher is not None:
-            out.append((f"{app.refresh_label} data", app.action_refresh, app.refresh_help))
+            for days in WINDOW_CHOICES
+        )
+        out.append(
+            ("Map: pressure vs rigor", partial(app.run_action, "map"), "Scatter of every team")
+        )
+        out.append(
+            ("Sources: sync health", partial(app.run_action, "sources"), "Last sync, items, errors")
+        )
+        out.append(
+            ("Help: keys", partial(app.run_action, "help"), "Every key of the current screen")
+        )
+        if menu.export:
+            out.append(
+                ("Export…", partial(app.run_action, "export"), "CSV, JSON or Markdown to a file")
+            )
+        if menu.refresh is not None:
+            label, help_text = menu.refresh
+            out.append((f"{label} data", partial(app.run_action, "refresh"), help_text))
         return out
 
     async def discover(self) -> Hits:
-        for title, command, help_text in self._commands():
+        for title, command, help_text in self.commands():
             yield DiscoveryHit(Text(title), command, text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, command, help_text in self._commands():
+        for title, command, help_text in self.commands():
             score = matcher.match(title)
             if score > 0:
                 _, offsets = matcher.fuzzy_search.match(query, title)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,8 @@ class Palette:
             "stale": self.accent,
             "no-data": self.muted,
         }.get(flag, self.warn if flag.startswith("ungated-") else self.muted)
+
+
+def palette_of(app: App[Any]) -> Palette:
+    """The palette of ``app``'s active theme."""
+    return Palette.from_variables(app.theme_variables)

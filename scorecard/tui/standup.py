@@ -5,18 +5,17 @@
 command palette. Cards rotate every ``interval`` seconds, flagged teams first;
 ``space`` pauses, ``n``/``p`` step, ``q`` quits.
 
-The cards are built here as plain data (:class:`Card`) from a scored report, in
-a worker thread, so the screen only lays out strings and numbers.
+The cards are built as plain data (:mod:`scorecard.tui.cards`) from a scored
+report, in a worker thread; the screen is handed a
+:class:`~scorecard.tui.cards.Rotation` whenever it changes and only lays out
+strings and numbers.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final
 
 from textual import work
@@ -25,166 +24,25 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from scorecard.tui.palette import Palette
-from scorecard.tui.view import humanized, last_synced, sorted_teams
-from scorecard.tui.widgets.infobar import info_text
+from scorecard.request import utcnow
+from scorecard.tui.cards import Card, Rotation, build_cards, resolve_teams
+from scorecard.tui.header import About, Doing, header_text
+from scorecard.tui.palette import palette_of
+from scorecard.tui.screens.standup import StandupScreen
 from scorecard.tui.widgets.text import safe_text
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.text import Text
 
     from scorecard.service import Scorecard
 
+__all__ = ["StandupApp", "StandupOptions", "build_cards", "resolve_teams", "run_standup"]
+
 DEFAULT_INTERVAL: Final = 15.0
-TOP_REASONS: Final = 3
 
 StandupLoader = Callable[[], "Scorecard"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-# --------------------------------------------------------------------------- cards
-
-
-@dataclass(frozen=True)
-class Card:
-    """Everything one standup card shows, as plain values."""
-
-    team: str
-    grade: str | None
-    pressure: float | None
-    rigor: float | None
-    stability: float | None
-    gap: float | None
-    flags: tuple[str, ...]
-    reasons: tuple[str, ...]
-    """The top reasons (flag reasons come first in a report)."""
-    more_reasons: int
-    deploys: int | None
-    deploys_per_day: float | None
-    incidents: int | None
-    incidents_sev1_2: int | None
-    incidents_open: int | None
-    synced: str
-    """Freshness of the team's data, e.g. ``github, pagerduty synced 10 minutes ago``."""
-    failed: tuple[str, ...] = ()
-    """Failures of the team's sources, e.g. ``gitlab failed 2 hours ago``."""
-
-
-def _value(row: Any, column: str) -> Any:
-    v = row.get(column) if hasattr(row, "get") else None
-    if v is None:
-        return None
-    try:
-        if isinstance(v, float) and math.isnan(v):
-            return None
-    except TypeError:
-        return None
-    return v
-
-
-def _float(row: Any, column: str) -> float | None:
-    v = _value(row, column)
-    return float(v) if v is not None else None
-
-
-def _int(row: Any, column: str) -> int | None:
-    v = _value(row, column)
-    return int(v) if v is not None else None
-
-
-def _teams_by_source(scorecard: Scorecard) -> dict[str, set[str]]:
-    from scorecard.service import teams_by_source
-
-    try:
-        return teams_by_source(scorecard.report.prepared)
-    except (AttributeError, KeyError):
-        return {}
-
-
-def _freshness(
-    scorecard: Scorecard, team: str, by_source: dict[str, set[str]], now: datetime
-) -> tuple[str, tuple[str, ...]]:
-    names = sorted(n for n, teams in by_source.items() if team in teams)
-    statuses = scorecard.statuses
-    mine = [statuses[n] for n in names if n in statuses]
-    failed = tuple(
-        f"{safe_text(getattr(s, 'name', '?'))} failed "
-        f"{humanized(now, getattr(s, 'last_attempt_at', None) or now)}"
-        for s in mine
-        if getattr(s, "last_error", None)
-    )
-    # Sources that failed for everyone (and so delivered nothing) still matter.
-    for name, status in sorted(statuses.items()):
-        if getattr(status, "last_error", None) and name not in names and name not in by_source:
-            when = getattr(status, "last_attempt_at", None) or now
-            failed += (f"{safe_text(name)} failed {humanized(now, when)}",)
-    successes = [
-        getattr(s, "last_success_at", None)
-        for s in mine
-        if getattr(s, "last_success_at", None) is not None
-    ]
-    if successes:
-        synced = f"{', '.join(names)} synced {humanized(now, min(successes))}"
-    else:
-        overall = last_synced(scorecard)
-        synced = f"synced {humanized(now, overall)}" if overall is not None else "never synced"
-    return synced, failed
-
-
-def build_cards(scorecard: Scorecard, now: datetime, teams: Sequence[str] = ()) -> list[Card]:
-    """One card per team, flagged first then widest gap (only ``teams`` when given)."""
-    report = scorecard.report
-    table = report.table
-    order = sorted_teams(table)
-    if teams:
-        wanted = {t.casefold() for t in teams}
-        order = [t for t in order if t.casefold() in wanted]
-    by_source = _teams_by_source(scorecard)
-    cards = []
-    for team in order:
-        row = table.loc[team]
-        reasons = [str(r) for r in (row.get("reasons") or [])]
-        synced, failed = _freshness(scorecard, team, by_source, now)
-        grade = _value(row, "grade")
-        cards.append(
-            Card(
-                team=team,
-                grade=str(grade) if grade is not None else None,
-                pressure=_float(row, "pressure"),
-                rigor=_float(row, "rigor"),
-                stability=_float(row, "stability"),
-                gap=_float(row, "gap"),
-                flags=tuple(str(f) for f in (row.get("flags") or [])),
-                reasons=tuple(reasons[:TOP_REASONS]),
-                more_reasons=max(len(reasons) - TOP_REASONS, 0),
-                deploys=_int(row, "deploys"),
-                deploys_per_day=_float(row, "deploys_per_day"),
-                incidents=_int(row, "incidents"),
-                incidents_sev1_2=_int(row, "incidents_sev1_2"),
-                incidents_open=_int(row, "incidents_open"),
-                synced=synced,
-                failed=failed,
-            )
-        )
-    return cards
-
-
-def resolve_teams(names: Iterable[str], known: Sequence[str]) -> tuple[str, ...]:
-    """``names`` matched case-insensitively to ``known``; ValueError naming a close one."""
-    by_fold = {k.casefold(): k for k in known}
-    out: list[str] = []
-    for name in names:
-        found = by_fold.get(name.casefold())
-        if found is None:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hint = f"did you mean `{close[0]}`?" if close else f"teams: {', '.join(known)}"
-            raise ValueError(f"no team named `{name}` ({hint})")
-        if found not in out:
-            out.append(found)
-    return tuple(out)
 
 
 # --------------------------------------------------------------------------- the app
@@ -239,9 +97,7 @@ class StandupApp(App[int]):
     # ----------------------------------------------------------------- lifecycle
 
     def get_default_screen(self) -> Screen[Any]:
-        from scorecard.tui.screens.standup import StandupScreen
-
-        return StandupScreen()
+        return StandupScreen(self.rotation())
 
     def on_mount(self) -> None:
         self._load()
@@ -292,42 +148,34 @@ class StandupApp(App[int]):
         self._redraw()
 
     def _redraw(self) -> None:
-        redraw = getattr(self.screen, "redraw", None)
-        if redraw is not None:
-            redraw()
+        if isinstance(self.screen, StandupScreen):
+            self.screen.show(self.rotation())
 
     @property
     def card(self) -> Card | None:
         return self.cards[self.index] if self.cards else None
 
-    def info_text(self) -> Text:
-        palette = Palette.from_variables(self.theme_variables)
+    def rotation(self) -> Rotation:
+        """What the screen shows now."""
         sc = self.scorecard
-        now = self.now()
-        report = sc.report if sc is not None else None
-        as_of = report.as_of.to_pydatetime() if report is not None else None
-        synced = last_synced(sc) if sc is not None else None
-        text = info_text(
-            org=report.org if report is not None else None,
-            window_days=int(report.window_days) if report is not None else None,
-            as_of=as_of.strftime("%Y-%m-%d %H:%M UTC") if as_of is not None else None,
-            as_of_ago=humanized(now, as_of) if as_of is not None else None,
-            synced_ago=(
-                "live"
-                if self.options.live and synced is not None
-                else humanized(now, synced)
-                if synced is not None
-                else None
-            ),
-            failed=sc.failed_sources() if sc is not None else [],
+        return Rotation(
+            header=self.info_text(),
+            palette=palette_of(self),
+            cards=tuple(self.cards),
+            index=self.index,
+            paused=self.paused,
+            interval=self.interval,
+            window_days=int(sc.report.window_days) if sc is not None else None,
             busy=self.busy,
-            stale_error=None,
-            read_only=True,
-            demo=bool(sc is not None and sc.demo),
-            palette_bad=palette.bad,
-            palette_warn=palette.warn,
+            load_error=self.load_error,
         )
-        return text
+
+    def info_text(self) -> Text:
+        """The header line (see :mod:`scorecard.tui.header`)."""
+        sc = self.scorecard
+        about = About.of_scorecard(sc) if sc is not None else About()
+        doing = Doing(read_only=True, busy=self.busy, live=self.options.live)
+        return header_text(about, doing, now=self.now(), palette=palette_of(self))
 
     # ----------------------------------------------------------------- actions
 

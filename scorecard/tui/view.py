@@ -7,23 +7,18 @@ touched through the report handed in (never imported at module import time).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from rich.text import Text
 
+from scorecard.request import WINDOW_CHOICES
+from scorecard.text import has_value, hours, num, pct_change, percent
+from scorecard.tui.header import humanized
 from scorecard.tui.palette import Palette
-from scorecard.tui.widgets.charts import (
-    badges,
-    band_mark,
-    band_word,
-    gap_bar,
-    is_empty,
-    sparkline,
-)
+from scorecard.tui.widgets.charts import badges, band_mark, band_word, gap_bar, sparkline
 from scorecard.tui.widgets.text import literal
 
 if TYPE_CHECKING:
@@ -31,22 +26,16 @@ if TYPE_CHECKING:
 
     from scorecard.scoring import Report
     from scorecard.service import Scorecard
+    from scorecard.status import RequestStats
 
-WINDOWS: Final = (7, 30, 90)
+WINDOWS: Final = WINDOW_CHOICES
 GRADE_ORDER: Final = {"A": 0, "B": 1, "C": 2, "D": 3, "F": 4}
 
 
-def _fmt():  # type: ignore[no-untyped-def]
-    from scorecard import scoring
-
-    return scoring
-
-
 def value(row: Any, column: str) -> Any:
+    """``row[column]``, or None when it is missing or NaN."""
     v = row.get(column) if hasattr(row, "get") else None
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return v
+    return v if v is not None and has_value(v) else None
 
 
 # --------------------------------------------------------------------------- overview
@@ -54,34 +43,7 @@ def value(row: Any, column: str) -> Any:
 
 # The overview works on plain row mappings (``scorecard.summary.row_from_report``):
 # the same rows come from a fresh report or from the saved summary, so both paint
-# identically. The formatters below match ``scorecard.scoring``'s without pandas.
-
-
-def fmt_num(v: Any, digits: int = 0) -> str:
-    """A number for prose: '—' when empty, no trailing '.0' (as ``scoring.num``)."""
-    if is_empty(v):
-        return "—"
-    text = f"{float(v):.{digits}f}"
-    if text.startswith("-"):
-        return text[1:] if float(text) == 0 else "−" + text[1:]
-    return text
-
-
-def fmt_percent(v: Any) -> str:
-    """0.183 -> '18%' (as ``scoring.percent``)."""
-    return "—" if is_empty(v) else f"{float(v) * 100:.0f}%"
-
-
-def fmt_hours(v: Any) -> str:
-    """'45 min', '5.2 h', '3.1 d' (as ``scoring.hours``)."""
-    if is_empty(v):
-        return "—"
-    h = float(v)
-    if h < 1:
-        return f"{h * 60:.0f} min"
-    if h < 48:
-        return f"{h:.1f} h"
-    return f"{h / 24:.1f} d"
+# identically.
 
 
 @dataclass(frozen=True)
@@ -187,9 +149,9 @@ def overview_cells(row: Mapping[str, Any], palette: Palette, *, stale: bool = Fa
 
     def score(col: str) -> Text:
         v = value(row, col)
-        return Text(fmt_num(v), style="" if v is not None else palette.muted)
+        return Text(num(v), style="" if v is not None else palette.muted)
 
-    deploys = Text(f"{fmt_num(value(row, 'deploys_per_day'), 2):>5} ")
+    deploys = Text(f"{num(value(row, 'deploys_per_day'), 2):>5} ")
     deploys.append(sparkline(list(weekly)), style=palette.ok)
     deploys.append(" ")
     deploys.append_text(band_mark(row.get("deploy_frequency_band"), palette))
@@ -199,11 +161,11 @@ def overview_cells(row: Mapping[str, Any], palette: Palette, *, stale: bool = Fa
         cell.append_text(band_mark(row.get(band_col), palette))
         return cell
 
-    coverage = Text(f"{fmt_num(value(row, 'coverage_pct'), 1):>5}")
+    coverage = Text(f"{num(value(row, 'coverage_pct'), 1):>5}")
     delta = value(row, "coverage_delta_pts")
     if delta is not None:
         style = palette.bad if delta <= -2 else palette.muted
-        coverage.append(f" {fmt_num(delta, 1) if delta < 0 else '+' + fmt_num(delta, 1)}", style)
+        coverage.append(f" {num(delta, 1) if delta < 0 else '+' + num(delta, 1)}", style)
     coverage.append(" ")
     coverage.append_text(band_mark(row.get("coverage_band"), palette))
 
@@ -214,11 +176,11 @@ def overview_cells(row: Mapping[str, Any], palette: Palette, *, stale: bool = Fa
         score("rigor"),
         gap_bar(value(row, "gap"), palette, width=4),
         deploys,
-        with_band(fmt_hours(value(row, "lead_time_p50_hours")), "lead_time_band"),
-        with_band(fmt_percent(value(row, "change_failure_rate")), "change_failure_rate_band"),
-        with_band(fmt_hours(value(row, "recovery_time_p50_hours")), "recovery_band"),
+        with_band(hours(value(row, "lead_time_p50_hours")), "lead_time_band"),
+        with_band(percent(value(row, "change_failure_rate")), "change_failure_rate_band"),
+        with_band(hours(value(row, "recovery_time_p50_hours")), "recovery_band"),
         coverage,
-        with_band(fmt_percent(value(row, "canary_share")), "canary_band"),
+        with_band(percent(value(row, "canary_share")), "canary_band"),
         badges(team_flags(row, stale), palette, compact=True),
     ]
     return [padded(c) for c in cells]
@@ -274,13 +236,12 @@ TEAM_METRICS: Final = (
 
 
 def format_metric(spec: MetricSpec, v: Any) -> str:
-    s = _fmt()
-    if v is None or is_empty(v):
+    if not has_value(v):
         return "—"
     if spec.kind == "rate":
         return f"{float(v) * 100:.0f}%"
     if spec.kind == "hours":
-        return str(s.hours(v))
+        return hours(v)
     if spec.kind == "minutes":
         return f"{float(v):.1f} min"
     if spec.kind == "points":
@@ -288,15 +249,15 @@ def format_metric(spec: MetricSpec, v: Any) -> str:
     if spec.kind == "delta":
         return f"{float(v):+.1f} pts".replace("-", "−")
     if spec.kind == "trend":
-        return str(s.pct_change(v))
-    return str(s.num(v, spec.digits))
+        return pct_change(v)
+    return num(v, spec.digits)
 
 
 def trend_cell(spec: MetricSpec, current: Any, previous: Any, palette: Palette) -> Text:
     """``▲ +12%`` / ``▼ 3.1 h`` vs the previous window, coloured by whether it is good."""
     if spec.kind in ("trend", "delta"):
         return Text("")
-    if current is None or previous is None or is_empty(current) or is_empty(previous):
+    if not (has_value(current) and has_value(previous)):
         return Text("—", style=palette.muted)
     cur, prev = float(current), float(previous)
     diff = cur - prev
@@ -339,7 +300,7 @@ def metric_rows(
 
 
 def _ts(value: Any) -> str:
-    if value is None or is_empty(value):
+    if not has_value(value):
         return "—"
     try:
         if value != value:  # NaT
@@ -363,7 +324,6 @@ def _str(v: Any) -> str:
 def incident_table(report: Report, team: str, limit: int = 12) -> tuple[int, list[list[Text]]]:
     from scorecard import metrics
 
-    s = _fmt()
     rows = metrics.incident_rows(report.prepared, report.start, report.as_of)
     rows = rows[rows["team"].astype(str) == team].sort_values("created_at", ascending=False)
     out = []
@@ -377,7 +337,7 @@ def incident_table(report: Report, team: str, limit: int = 12) -> tuple[int, lis
                 literal(_str(r.get("title"))),
                 Text("open")
                 if _missing(r.get("resolved_at"))
-                else Text(s.hours(r.get("duration_hours"))),
+                else Text(hours(r.get("duration_hours"))),
                 literal(deploy),
                 literal(rule),
             ]
@@ -415,80 +375,49 @@ def deploy_tables(
     return (len(failed), cells(failed)), (len(risky), cells(risky))
 
 
-# --------------------------------------------------------------------------- header / sources
-
-
-def humanized(now: datetime, when: Any) -> str:
-    import humanize
-
-    if when is None:
-        return "never"
-    moment = when.to_pydatetime() if hasattr(when, "to_pydatetime") else when
-    return str(humanize.naturaltime(now - moment))
-
-
-def last_synced(scorecard: Scorecard) -> datetime | None:
-    times = [
-        getattr(s, "last_success_at", None)
-        for s in scorecard.statuses.values()
-        if getattr(s, "last_success_at", None) is not None
-    ]
-    return max(times) if times else None
+# --------------------------------------------------------------------------- sources
 
 
 def source_rows(scorecard: Scorecard, now: datetime, palette: Palette) -> list[list[Text]]:
+    """One row per source: health, freshness, counts and what its client did."""
     out = []
     for name in sorted(scorecard.statuses):
         st = scorecard.statuses[name]
-        error = getattr(st, "last_error", None)
         status = (
             Text("FAILED", style=f"bold {palette.bad}")
-            if error
+            if st.last_error
             else Text("never synced", style=palette.warn)
-            if getattr(st, "last_success_at", None) is None
+            if st.last_success_at is None
             else Text("ok", style=f"bold {palette.good}")
         )
-        remaining = getattr(st, "rate_limit_remaining", None)
-        skipped = int(getattr(st, "skipped", 0) or 0)
+        remaining = st.rate_limit_remaining
         out.append(
             [
                 literal(name, "bold"),
-                literal(getattr(st, "kind", "")),
+                literal(st.kind),
                 status,
-                literal(humanized(now, getattr(st, "last_success_at", None))),
-                literal(humanized(now, getattr(st, "last_attempt_at", None))),
-                Text(f"{int(getattr(st, 'items', 0) or 0):,}"),
-                Text(f"{skipped:,}", style=palette.warn if skipped else ""),
-                requests_cell(getattr(st, "stats", None) or {}, palette),
+                literal(humanized(now, st.last_success_at)),
+                literal(humanized(now, st.last_attempt_at)),
+                Text(f"{st.items:,}"),
+                Text(f"{st.skipped:,}", style=palette.warn if st.skipped else ""),
+                requests_cell(st.stats, palette),
                 Text(f"{remaining:,}" if remaining is not None else "—"),
-                Text("yes" if getattr(st, "complete", True) else "partial", style=palette.warn),
+                Text("yes" if st.complete else "partial", style=palette.warn),
             ]
         )
     return out
 
 
-def requests_cell(stats: Mapping[str, Any], palette: Palette) -> Text:
+def requests_cell(stats: RequestStats, palette: Palette) -> Text:
     """``42 · 30 304 · 2 retries`` for API sources; ``—`` where nothing was requested."""
-    requests = int(stats.get("requests", 0) or 0)
-    if not requests:
+    if not stats.requests:
         return Text("—", style=palette.muted)
-    text = Text(f"{requests:,}")
-    not_modified = int(stats.get("not_modified", 0) or 0)
-    retries = int(stats.get("retries", 0) or 0)
-    text.append(f" · {not_modified:,} 304", style=palette.good if not_modified else "")
-    text.append(f" · {retries:,} retries", style=palette.warn if retries else "")
+    text = Text(f"{stats.requests:,}")
+    text.append(f" · {stats.not_modified:,} 304", style=palette.good if stats.not_modified else "")
+    text.append(f" · {stats.retries:,} retries", style=palette.warn if stats.retries else "")
     return text
 
 
-def stream_items(stats: Mapping[str, Any]) -> str:
-    """``deployments 120, ci_runs 800`` from the ``items.<stream>`` counters."""
-    parts = [
-        f"{key.removeprefix('items.')} {int(value):,}"
-        for key, value in sorted(stats.items())
-        if key.startswith("items.")
-    ]
-    return ", ".join(parts)
-
-
-def join_names(names: Iterable[str]) -> str:
-    return ", ".join(names)
+def stream_items(stats: RequestStats) -> str:
+    """``deployments 120, ci_runs 800``: records read per stream."""
+    return ", ".join(f"{stream} {count:,}" for stream, count in sorted(stats.items.items()))

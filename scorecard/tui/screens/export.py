@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,10 +13,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from scorecard.fs import atomic_write_text
 from scorecard.tui.widgets.text import safe_text
 
 if TYPE_CHECKING:
-    from scorecard.tui.app import ScorecardApp
+    from scorecard.export import Detail, Format
+    from scorecard.scoring import Report
 
 FORMATS = (("CSV", "csv"), ("JSON", "json"), ("Markdown", "markdown"))
 DETAILS = (
@@ -31,24 +34,13 @@ def default_path(fmt: str, detail: str) -> str:
     return f"scorecard-{detail}.{EXTENSIONS.get(fmt, fmt)}"
 
 
-def write_export(report: Any, fmt: str, detail: str, path: Path) -> int:
-    """Render and write atomically; the number of characters written."""
-    import os
-    import tempfile
-
+def write_export(report: Report, fmt: str, detail: str, path: Path) -> int:
+    """Render as ``scorecard export`` does and write atomically (temp file, fsync,
+    rename); the number of characters written."""
     from scorecard import export
 
-    text = export.render(report, fmt, detail)  # type: ignore[arg-type]
-    path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = export.render(report, cast("Format", fmt), cast("Detail", detail))
+    atomic_write_text(path.expanduser(), text)
     return len(text)
 
 
@@ -57,8 +49,9 @@ class ExportScreen(ModalScreen[Path | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self) -> None:
+    def __init__(self, report: Report) -> None:
         super().__init__(id="export")
+        self.report = report
         self._auto_path = default_path("csv", "summary")
 
     def compose(self) -> ComposeResult:
@@ -103,20 +96,17 @@ class ExportScreen(ModalScreen[Path | None]):
         if not raw:
             self.query_one("#export-status", Static).update("Choose a path to write to.")
             return
-        app: ScorecardApp = self.app  # type: ignore[assignment]
-        if app.scorecard is None:
-            return
         self.query_one("#export-go", Button).disabled = True
         self.query_one("#export-status", Static).update("Writing…")
         self._write(
-            app.scorecard.report,
+            self.report,
             self._choice("export-format"),
             self._choice("export-detail"),
             Path(raw),
         )
 
     @work(thread=True, exclusive=True, group="export")
-    def _write(self, report: Any, fmt: str, detail: str, path: Path) -> None:
+    def _write(self, report: Report, fmt: str, detail: str, path: Path) -> None:
         try:
             size = write_export(report, fmt, detail, path)
         except Exception as exc:
@@ -125,7 +115,7 @@ class ExportScreen(ModalScreen[Path | None]):
         self.app.call_from_thread(self._done, path, size, fmt, detail)
 
     def _done(self, path: Path, size: int, fmt: str, detail: str) -> None:
-        self.app.notify(
+        self.notify(
             f"Wrote {detail} ({fmt}, {size:,} characters) to {safe_text(path)}",
             title="Export",
             markup=False,
@@ -135,7 +125,5 @@ class ExportScreen(ModalScreen[Path | None]):
     def _failed(self, path: Path, exc: BaseException) -> None:
         message = safe_text(f"Could not write {path}: {exc}")
         self.query_one("#export-go", Button).disabled = False
-        from rich.text import Text
-
         self.query_one("#export-status", Static).update(Text(message))
-        self.app.notify(message, title="Export failed", severity="error", markup=False)
+        self.notify(message, title="Export failed", severity="error", markup=False)

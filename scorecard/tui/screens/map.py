@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from scorecard.tui.app import palette_of
-from scorecard.tui.screens.base import BaseScreen
+from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.state import Shown, Status
 from scorecard.tui.view import sorted_teams, value
 from scorecard.tui.widgets.busy import BusyBar
 from scorecard.tui.widgets.infobar import InfoBar
@@ -27,7 +27,7 @@ class TeamList(OptionList):
     ]
 
 
-class MapScreen(BaseScreen):
+class MapScreen(ScorecardScreen):
     """Where each team sits: shipping pressure against engineering rigor."""
 
     BINDINGS = [
@@ -35,13 +35,13 @@ class MapScreen(BaseScreen):
         Binding("enter", "open_team", "Open team", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(id="map")
+    def __init__(self, shown: Shown | None = None, status: Status | None = None) -> None:
+        super().__init__(shown, status, id="map")
         self.teams: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield InfoBar(id="info")
-        yield BusyBar()
+        yield InfoBar(self.status.header, id="info")
+        yield BusyBar(self.status.busy)
         with Horizontal(id="map-body"):
             yield ScatterPlot(id="plot")
             with Vertical(id="map-side"):
@@ -51,36 +51,44 @@ class MapScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one(TeamList).focus()
-        self.data_changed()
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def data_changed(self) -> None:
-        app = self.sc_app
-        if app.scorecard is None:
+    def draw(self) -> None:
+        scorecard = self.shown.scorecard
+        if scorecard is None:
             return
-        report = app.scorecard.report
-        palette = palette_of(app)
+        table = scorecard.report.table
         self.teams = [
             t
-            for t in sorted_teams(report.table)
-            if value(report.table.loc[t], "pressure") is not None
-            and value(report.table.loc[t], "rigor") is not None
+            for t in sorted_teams(table)
+            if value(table.loc[t], "pressure") is not None
+            and value(table.loc[t], "rigor") is not None
         ]
         points = [
             Point(
                 name=t,
-                pressure=float(report.table.loc[t, "pressure"]),
-                rigor=float(report.table.loc[t, "rigor"]),
-                flagged=bool(report.table.loc[t, "flags"]),
+                pressure=float(value(table.loc[t], "pressure")),
+                rigor=float(value(table.loc[t], "rigor")),
+                flagged=bool(table.loc[t, "flags"]),
             )
             for t in self.teams
         ]
         plot = self.query_one(ScatterPlot)
-        plot.set_points(points)
+        plot.set_points(points, self.shown.palette)
         options = self.query_one(TeamList)
         highlighted = options.highlighted
+        self._list(options, points, [str(t) for t in table.index if t not in self.teams])
+        if points:
+            options.highlighted = (
+                highlighted if highlighted is not None and highlighted < len(points) else 0
+            )
+            plot.selected = options.highlighted
+
+    def _list(self, options: TeamList, points: list[Point], missing: list[str]) -> None:
+        """One option per plotted team (marker, name, scores), then the unplotted ones."""
+        palette = self.shown.palette
         options.clear_options()
         for i, p in enumerate(points):
             gap = p.pressure - p.rigor
@@ -89,17 +97,11 @@ class MapScreen(BaseScreen):
             prompt.append_text(literal(p.name[:18].ljust(18), style))
             prompt.append(f" P{p.pressure:>3.0f} R{p.rigor:>3.0f}")
             options.add_option(Option(prompt, id=f"team-{i}"))
-        missing = [t for t in report.table.index if t not in self.teams]
         if missing:
             note = Text("not plotted (no score): ", style="dim")
-            note.append_text(literal(", ".join(str(t) for t in missing), "dim"))
+            note.append_text(literal(", ".join(missing), "dim"))
             options.add_option(None)
             options.add_option(Option(note, disabled=True))
-        if points:
-            options.highlighted = (
-                highlighted if highlighted is not None and highlighted < len(points) else 0
-            )
-            plot.selected = options.highlighted
 
     @on(OptionList.OptionHighlighted, "#map-teams")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -109,9 +111,9 @@ class MapScreen(BaseScreen):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if 0 <= event.option_index < len(self.teams):
-            self.sc_app.open_team(self.teams[event.option_index])
+            self.select_team(self.teams[event.option_index])
 
     def action_open_team(self) -> None:
         index = self.query_one(TeamList).highlighted
         if index is not None and 0 <= index < len(self.teams):
-            self.sc_app.open_team(self.teams[index])
+            self.select_team(self.teams[index])

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
-from scorecard.tui.app import palette_of
-from scorecard.tui.screens.base import BaseScreen
+from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.state import Rows, Shown, Status
 from scorecard.tui.view import (
     COLUMN_BY_KEY,
     LEGEND,
@@ -34,7 +34,7 @@ class TeamTable(DataTable[Text]):
     ]
 
 
-class OverviewScreen(BaseScreen):
+class OverviewScreen(ScorecardScreen):
     """Every team at a glance."""
 
     BINDINGS = [
@@ -44,15 +44,15 @@ class OverviewScreen(BaseScreen):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(id="overview")
+    def __init__(self, shown: Shown | None = None, status: Status | None = None) -> None:
+        super().__init__(shown, status, id="overview")
         self.sort_key = "default"
         self.descending = False
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
-        yield InfoBar(id="info")
-        yield BusyBar()
+        yield InfoBar(self.status.header, id="info")
+        yield BusyBar(self.status.busy)
         yield Static("", id="message")
         yield FiringNow(id="firing")
         table = TeamTable(id="teams", cursor_type="row", zebra_stripes=True, cell_padding=0)
@@ -67,10 +67,9 @@ class OverviewScreen(BaseScreen):
         table = self.query_one(TeamTable)
         for column in OVERVIEW_COLUMNS:
             table.add_column(Text(f" {column.label} "), key=column.key)
-        if self.sc_app.overview_rows() is None:
+        if self.shown.rows is None:
             table.loading = True  # saved rows, when there are any, are shown at once
         table.focus()
-        self.data_changed()
 
     # ----------------------------------------------------------------- drawing
 
@@ -81,31 +80,38 @@ class OverviewScreen(BaseScreen):
             return Text(f" {column.label} {arrow}", style="bold")
         return Text(f" {column.label} ")
 
-    def data_changed(self) -> None:
-        app = self.sc_app
+    def draw(self) -> None:
         table = self.query_one(TeamTable)
         if not table.columns:
             return  # not mounted yet: on_mount draws
-        message = self.query_one("#message", Static)
-        rows = app.overview_rows()
+        rows = self.shown.rows
         if rows is None:
-            if app.load_error:
-                table.loading = False
-                table.clear()  # saved rows, if any, are withdrawn with the error
-                message.update(literal(f"Could not build the scorecard: {app.load_error}"))
-                message.display = True
-            elif not table.loading:  # saved rows withdrawn: wait for the scorecard
-                table.clear()
-                table.loading = True
+            self._draw_without_rows(table)
             return
-        message.display = False
+        self.query_one("#message", Static).display = False
         if table.loading:
             table.loading = False
             if self.focused is None or self.focused is table:
                 table.focus()
             self.call_after_refresh(self.refresh_bindings)
-        palette = palette_of(app)
-        stale_all = app.stale_error is not None
+        self._fill(table, rows)
+        self.query_one(FiringNow).show(self.shown.extras, self.shown.palette)
+
+    def _draw_without_rows(self, table: TeamTable) -> None:
+        """No rows yet: the load error, or the loading indicator."""
+        if self.shown.load_error:
+            table.loading = False
+            table.clear()  # saved rows, if any, are withdrawn with the error
+            message = self.query_one("#message", Static)
+            message.update(literal(f"Could not build the scorecard: {self.shown.load_error}"))
+            message.display = True
+        elif not table.loading:  # saved rows withdrawn: wait for the scorecard
+            table.clear()
+            table.loading = True
+
+    def _fill(self, table: TeamTable, rows: Rows) -> None:
+        """The teams that pass the filter, in the chosen order; the cursor stays put."""
+        stale_all = self.shown.stale
         current = self.current_team()
         order = ordered_teams(rows, self.sort_key, self.descending)
         shown = [t for t in order if matches(t, team_flags(rows[t], stale_all), self.filter_text)]
@@ -113,12 +119,13 @@ class OverviewScreen(BaseScreen):
             column.label = self._header_label(str(column.key.value))
         table.clear()
         for team in shown:
-            table.add_row(*overview_cells(rows[team], palette, stale=stale_all), key=team)
+            table.add_row(
+                *overview_cells(rows[team], self.shown.palette, stale=stale_all), key=team
+            )
         if current in shown:
             table.move_cursor(row=shown.index(current), animate=False)
         table.refresh()
         self.query_one("#legend", Static).update(self._legend(len(shown), len(order)))
-        self.query_one(FiringNow).show(app, palette)
 
     def _legend(self, shown: int, total: int) -> Text:
         text = Text(LEGEND, style="dim")
@@ -154,13 +161,13 @@ class OverviewScreen(BaseScreen):
     def action_open_team(self) -> None:
         team = self.current_team()
         if team is not None:
-            self.sc_app.open_team(team)
+            self.select_team(team)
 
     @on(DataTable.RowSelected, "#teams")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
-            self.sc_app.open_team(str(event.row_key.value))
+            self.select_team(str(event.row_key.value))
 
     def action_sort(self) -> None:
         position = SORT_CYCLE.index(self.sort_key)
@@ -168,7 +175,7 @@ class OverviewScreen(BaseScreen):
         self.descending = (
             COLUMN_BY_KEY[self.sort_key].descending if self.sort_key != "default" else False
         )
-        self.data_changed()
+        self.draw()
 
     def sort_by(self, key: str) -> None:
         if key == self.sort_key:
@@ -176,7 +183,7 @@ class OverviewScreen(BaseScreen):
         else:
             self.sort_key = key
             self.descending = COLUMN_BY_KEY[key].descending
-        self.data_changed()
+        self.draw()
 
     @on(DataTable.HeaderSelected, "#teams")
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:
@@ -194,7 +201,7 @@ class OverviewScreen(BaseScreen):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
-        self.data_changed()
+        self.draw()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -210,7 +217,7 @@ class OverviewScreen(BaseScreen):
         if self.filter_text or box.value:
             box.value = ""
             self.filter_text = ""
-            self.data_changed()
+            self.draw()
         self.query_one(TeamTable).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

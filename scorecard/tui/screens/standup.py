@@ -6,22 +6,23 @@ names are shown literally (``rich.text.Text``, never markup).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Digits, Footer, Label, Static
 
+from scorecard.text import num
+from scorecard.tui.cards import Card, Rotation
 from scorecard.tui.palette import Palette
 from scorecard.tui.widgets.charts import badges
 from scorecard.tui.widgets.infobar import InfoBar
 from scorecard.tui.widgets.text import literal
-
-if TYPE_CHECKING:
-    from scorecard.tui.standup import Card, StandupApp
 
 LARGE = (150, 42)  # at least this many columns and rows: roomier layout, bigger digits
 MAX_DOTS = 40
@@ -123,8 +124,6 @@ def card_head(card: Card, palette: Palette) -> Text:
 
 
 def window_text(card: Card, window_days: int | None, palette: Palette) -> Text:
-    from scorecard.scoring import num
-
     text = Text()
     days = f"{window_days} days" if window_days else "this window"
     text.append(f"Last {days}:  ", style="dim")
@@ -177,23 +176,25 @@ def fresh_text(card: Card, palette: Palette) -> Text:
     return text
 
 
-def status_text(app: StandupApp, palette: Palette) -> Text:
+def status_text(rotation: Rotation) -> Text:
+    """The dots (one per card), the card's number, and whether the rotation is paused."""
+    palette = rotation.palette
     text = Text(no_wrap=True, overflow="ellipsis")
-    total = len(app.cards)
+    total = len(rotation.cards)
     if total > 1 and total <= MAX_DOTS:
-        for i, card in enumerate(app.cards):
-            mark = "●" if i == app.index else "○"
+        for i, card in enumerate(rotation.cards):
+            mark = "●" if i == rotation.index else "○"
             style = palette.bad if card.flags and set(card.flags) - {"no-data"} else palette.muted
-            text.append(mark, style=f"bold {style}" if i == app.index else style)
+            text.append(mark, style=f"bold {style}" if i == rotation.index else style)
             text.append(" ")
         text.append("  ")
-    text.append(f"{app.index + 1} / {total}", style="bold")
+    text.append(f"{rotation.index + 1} / {total}", style="bold")
     if total > 1:
-        if app.paused:
+        if rotation.paused:
             text.append("   PAUSED", style=f"bold reverse {palette.warn}")
             text.append("  space resumes", style="dim")
         else:
-            seconds = f"{app.interval:g}s"
+            seconds = f"{rotation.interval:g}s"
             text.append(f"   next team every {seconds}", style="dim")
     return text
 
@@ -230,15 +231,13 @@ class StandupScreen(Screen[Any]):
     StandupScreen.-large #card-fresh { margin-top: 2; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rotation: Rotation) -> None:
         super().__init__(id="standup")
-
-    @property
-    def standup(self) -> StandupApp:
-        return self.app  # type: ignore[return-value]
+        self.rotation = rotation
+        self._mounted = False
 
     def compose(self) -> ComposeResult:
-        yield InfoBar(id="info")
+        yield InfoBar(self.rotation.header, id="info")
         with Vertical(id="standup-body"):
             yield Static("", id="standup-message")
             with Vertical(id="card"):
@@ -264,6 +263,7 @@ class StandupScreen(Screen[Any]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._mounted = True
         self.redraw()
 
     def on_resize(self, event: Resize) -> None:
@@ -273,59 +273,67 @@ class StandupScreen(Screen[Any]):
         for digits in self.query(BigDigits):
             digits.set_big(large)
 
+    def show(self, rotation: Rotation) -> None:
+        """Show ``rotation`` from now on."""
+        self.rotation = rotation
+        if self._mounted:
+            with contextlib.suppress(NoMatches):  # the app is closing: nothing left to draw
+                self.redraw()
+
     def redraw(self) -> None:
-        app = self.standup
+        rotation = self.rotation
         for bar in self.query(InfoBar):
-            bar.update_info()
-        palette = Palette.from_variables(app.theme_variables)
+            bar.header = rotation.header
         message = self.query_one("#standup-message", Static)
         card_box = self.query_one("#card", Vertical)
         status = self.query_one("#standup-status", Static)
-        card = app.card
+        card = rotation.card
         if card is None:
             card_box.display = False
             status.update("")
             message.display = True
-            if app.load_error:
-                text = Text("Could not build the standup view\n\n", style=f"bold {palette.bad}")
-                text.append_text(literal(app.load_error))
-            elif app.busy:
-                text = Text(app.busy, style="italic")
-            else:
-                text = Text("No teams to show.", style="bold")
-            message.update(text)
+            message.update(message_text(rotation))
             return
         if len(self.query(BigDigits)) < 4:  # the card is still being mounted
             self.call_after_refresh(self.redraw)
             return
         message.display = False
         card_box.display = True
-        report = app.scorecard.report if app.scorecard is not None else None
-        window_days = int(report.window_days) if report is not None else None
+        self._draw_card(card, rotation.window_days, rotation.palette)
+        status.update(status_text(rotation))
+        self.refresh_bindings()
+
+    def _draw_card(self, card: Card, window_days: int | None, palette: Palette) -> None:
         self.query_one("#card-head", Static).update(card_head(card, palette))
         grade_style = GRADE_STYLE.get(card.grade or "", "muted")
         self._digits("grade", card.grade or "-", getattr(palette, grade_style))
         self._digits("pressure", digits_text(card.pressure), None)
         self._digits("rigor", digits_text(card.rigor), None)
-        gap = card.gap
-        gap_color = (
-            palette.muted
-            if gap is None
-            else palette.bad
-            if gap >= 25
-            else palette.warn
-            if gap > 0
-            else palette.good
-        )
-        self._digits("gap", digits_text(gap, signed=True), gap_color)
+        self._digits("gap", digits_text(card.gap, signed=True), gap_color(card.gap, palette))
         self.query_one("#card-window", Static).update(window_text(card, window_days, palette))
         self.query_one("#card-reasons", Static).update(reasons_text(card, palette))
         self.query_one("#card-fresh", Static).update(fresh_text(card, palette))
-        status.update(status_text(app, palette))
-        self.refresh_bindings()
 
     def _digits(self, key: str, value: str, color: str | None) -> None:
         widget = self.query_one(f"#digits-{key}", BigDigits)
         widget.update(value)
         if color is not None:
             widget.styles.color = color
+
+
+def gap_color(gap: float | None, palette: Palette) -> str:
+    """Bad from the outpacing threshold (25), a warning above 0, good at or below."""
+    if gap is None:
+        return palette.muted
+    return palette.bad if gap >= 25 else palette.warn if gap > 0 else palette.good
+
+
+def message_text(rotation: Rotation) -> Text:
+    """What the screen says while there is no card: an error, progress, or no teams."""
+    if rotation.load_error:
+        text = Text("Could not build the standup view\n\n", style=f"bold {rotation.palette.bad}")
+        text.append_text(literal(rotation.load_error))
+        return text
+    if rotation.busy:
+        return Text(rotation.busy, style="italic")
+    return Text("No teams to show.", style="bold")

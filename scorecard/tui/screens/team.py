@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from scorecard.tui.app import palette_of
-from scorecard.tui.screens.base import BaseScreen
+from scorecard.text import has_value, hours, percent
+from scorecard.tui.palette import Palette
+from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.state import Shown, Status
 from scorecard.tui.view import deploy_tables, incident_table, metric_rows, team_flags, value
 from scorecard.tui.widgets.busy import BusyBar
 from scorecard.tui.widgets.charts import badges, gap_bar
 from scorecard.tui.widgets.firing import TeamMonitoring
 from scorecard.tui.widgets.infobar import InfoBar
 from scorecard.tui.widgets.text import literal
+
+if TYPE_CHECKING:
+    from scorecard.config import ChangeClassConfig
+    from scorecard.scoring import Report
 
 DEPLOY_COLUMNS = ("Finished (UTC)", "Deploy", "Service", "Strategy", "Rollback", "Incidents")
 CLASS_COLUMNS = (
@@ -53,19 +61,27 @@ def _table(id: str, columns: tuple[str, ...]) -> DataTable[Text]:
     return table
 
 
-class TeamScreen(BaseScreen):
+class TeamScreen(ScorecardScreen):
     """The drill-down for one team."""
 
     BINDINGS = [Binding("escape", "back", "Back")]
 
-    def __init__(self, team: str) -> None:
-        super().__init__(id="team")
+    class WeeklyComputed(Message):
+        """The weekly metrics of ``report`` were computed (the app keeps them)."""
+
+        def __init__(self, report: Report, weekly: Any) -> None:
+            super().__init__()
+            self.report = report
+            self.weekly = weekly
+
+    def __init__(self, team: str, shown: Shown | None = None, status: Status | None = None) -> None:
+        super().__init__(shown, status, id="team")
         self.team = team
         self.weekly: Any = None
 
     def compose(self) -> ComposeResult:
-        yield InfoBar(id="info")
-        yield BusyBar()
+        yield InfoBar(self.status.header, id="info")
+        yield BusyBar(self.status.busy)
         with Page(id="page"):
             yield Static("", id="title")
             yield TeamMonitoring(id="monitoring")
@@ -92,29 +108,27 @@ class TeamScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one(Page).focus()
-        self.data_changed()
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def data_changed(self) -> None:
-        app = self.sc_app
-        if app.scorecard is None:
+    def draw(self) -> None:
+        scorecard = self.shown.scorecard
+        if scorecard is None:
             return
-        report = app.scorecard.report
+        report = scorecard.report
         if self.team not in report.table.index:
             self.query_one("#title", Static).update(
                 literal(f"{self.team} is not in this scorecard any more")
             )
             return
-        cached = app.weekly_cache.get(id(report))
-        self.weekly = cached
-        if cached is None:
+        self.weekly = self.shown.weekly
+        if self.weekly is None:
             self._weekly_worker(report)
-        self._draw()
+        self._draw(report)
 
     @work(thread=True, exclusive=True, group="weekly")
-    def _weekly_worker(self, report: Any) -> None:
+    def _weekly_worker(self, report: Report) -> None:
         from scorecard import metrics
 
         worker = get_current_worker()
@@ -127,52 +141,19 @@ class TeamScreen(BaseScreen):
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(self._weekly_ready, report, weekly)
 
-    def _weekly_ready(self, report: Any, weekly: Any) -> None:
-        self.sc_app.weekly_cache = {id(report): weekly}
-        sc = self.sc_app.scorecard
+    def _weekly_ready(self, report: Report, weekly: Any) -> None:
+        self.post_message(self.WeeklyComputed(report, weekly))
+        sc = self.shown.scorecard
         if sc is not None and sc.report is report:
             self.weekly = weekly
-            self._draw()
+            self._draw(report)
 
-    def _draw(self) -> None:
-        app = self.sc_app
-        assert app.scorecard is not None
-        report = app.scorecard.report
-        palette = palette_of(app)
+    def _draw(self, report: Report) -> None:
+        palette = self.shown.palette
         row = report.table.loc[self.team]
-        s_flags = team_flags(row, app.stale_error is not None)
-
-        title = Text()
-        title.append_text(literal(self.team, "bold"))
-        grade = value(row, "grade")
-        title.append(f"   grade {grade if grade is not None else '—'}", style="bold")
-        for label, col in (
-            ("pressure", "pressure"),
-            ("rigor", "rigor"),
-            ("stability", "stability"),
-        ):
-            v = value(row, col)
-            title.append(f" · {label} {round(v) if v is not None else '—'}")
-        title.append(" · gap ")
-        title.append_text(gap_bar(value(row, "gap"), palette))
-        if s_flags:
-            title.append("   ")
-            title.append_text(badges(s_flags, palette))
-        self.query_one("#title", Static).update(title)
-
+        self.query_one("#title", Static).update(self._title(row, palette))
         self._fill("metrics", metric_rows(report, self.team, self.weekly, palette))
-
-        reasons = Text()
-        for i, reason in enumerate(row.get("reasons") or []):
-            if i:
-                reasons.append("\n")
-            reasons.append("• ")
-            reasons.append_text(literal(reason))
-        if app.stale_error:
-            reasons.append("\n• ")
-            reasons.append_text(literal(f"stale: {app.stale_error}", palette.warn))
-        self.query_one("#reasons", Static).update(reasons or Text("nothing to explain"))
-
+        self.query_one("#reasons", Static).update(self._reasons(row, palette))
         count, rows = incident_table(report, self.team)
         self._section("incidents-title", "Recent incidents", count, len(rows))
         self._fill("incidents", rows)
@@ -183,14 +164,42 @@ class TeamScreen(BaseScreen):
             "risky-title", "Production deploys without canary or blue-green", n_risky, len(risky)
         )
         self._fill("risky", risky)
-
         self._draw_classes(report, palette)
-        self.query_one(TeamMonitoring).show(app, self.team, palette)
+        self.query_one(TeamMonitoring).show(self.shown.extras.get(self.team), palette)
 
-    def _draw_classes(self, report: Any, palette: Any) -> None:
+    def _title(self, row: Any, palette: Palette) -> Text:
+        """The team, its grade, scores, gap bar and flag badges on one line."""
+        title = Text()
+        title.append_text(literal(self.team, "bold"))
+        grade = value(row, "grade")
+        title.append(f"   grade {grade if grade is not None else '—'}", style="bold")
+        for label in ("pressure", "rigor", "stability"):
+            v = value(row, label)
+            title.append(f" · {label} {round(v) if v is not None else '—'}")
+        title.append(" · gap ")
+        title.append_text(gap_bar(value(row, "gap"), palette))
+        flags = team_flags(row, self.shown.stale)
+        if flags:
+            title.append("   ")
+            title.append_text(badges(flags, palette))
+        return title
+
+    def _reasons(self, row: Any, palette: Palette) -> Text:
+        reasons = Text()
+        for i, reason in enumerate(row.get("reasons") or []):
+            if i:
+                reasons.append("\n")
+            reasons.append("• ")
+            reasons.append_text(literal(reason))
+        if self.shown.stale_error:
+            reasons.append("\n• ")
+            reasons.append_text(literal(f"stale: {self.shown.stale_error}", palette.warn))
+        return reasons or Text("nothing to explain")
+
+    def _draw_classes(self, report: Report, palette: Palette) -> None:
         """Each configured change class: its deploys against the team's other deploys."""
-        assert self.sc_app.scorecard is not None
-        configured = list(self.sc_app.scorecard.config.change_classes)
+        assert self.shown.scorecard is not None
+        configured = list(self.shown.scorecard.config.change_classes)
         title = self.query_one("#classes-title", Static)
         if not configured:
             title.update(Text("Change classes"))
@@ -205,12 +214,10 @@ class TeamScreen(BaseScreen):
                 "against the team's other deploys)"
             )
         )
-        table = getattr(report, "classes", None)
-        mine = table[table["team"] == self.team] if table is not None else None
+        mine = report.classes[report.classes["team"] == self.team]
         rows: list[list[Text]] = []
-        notes = Text()
         for cls in configured:
-            found = mine[mine["class"] == cls.name] if mine is not None else []
+            found = mine[mine["class"] == cls.name]
             if len(found) == 0:
                 rows.append(
                     [literal(cls.name, "bold"), Text("0")]
@@ -218,20 +225,9 @@ class TeamScreen(BaseScreen):
                     + [Text("")]
                 )
                 continue
-            rows.append(_class_cells(found.iloc[0].to_dict(), palette))
-        for cls in configured:
-            if notes:
-                notes.append("\n")
-            notes.append("• ")
-            notes.append_text(literal(cls.name, "bold"))
-            if cls.required_workflow:
-                notes.append(": gated = share of its deploys preceded by a passing ")
-                notes.append_text(literal(f"`{cls.required_workflow}`"))
-                notes.append(f" run on the deployed commit (floor {cls.gated_floor * 100:.0f}%)")
-            else:
-                notes.append(": no required_workflow, so no gate is checked")
+            rows.append(_class_cells({str(k): v for k, v in found.iloc[0].items()}, palette))
         self._fill("class-table", rows)
-        self.query_one("#classes", Static).update(notes)
+        self.query_one("#classes", Static).update(class_notes(configured))
 
     def _section(self, id: str, label: str, total: int, shown: int) -> None:
         suffix = f" ({total} in the window" + (f", latest {shown})" if total > shown else ")")
@@ -245,29 +241,38 @@ class TeamScreen(BaseScreen):
         table.display = bool(rows)
 
 
-def _pct(v: Any) -> str:
-    return "—" if v is None or v != v else f"{float(v) * 100:.0f}%"
+def class_notes(configured: Sequence[ChangeClassConfig]) -> Text:
+    """What "gated" means for each class (its required workflow and floor)."""
+    notes = Text()
+    for cls in configured:
+        if notes:
+            notes.append("\n")
+        notes.append("• ")
+        notes.append_text(literal(cls.name, "bold"))
+        if cls.required_workflow:
+            notes.append(": gated = share of its deploys preceded by a passing ")
+            notes.append_text(literal(f"`{cls.required_workflow}`"))
+            notes.append(f" run on the deployed commit (floor {cls.gated_floor * 100:.0f}%)")
+        else:
+            notes.append(": no required_workflow, so no gate is checked")
+    return notes
 
 
-def _class_cells(row: dict[str, Any], palette: Any) -> list[Text]:
+def _class_cells(row: dict[str, Any], palette: Palette) -> list[Text]:
     """One class row: values coloured where the class is riskier than the rest."""
     from scorecard.classes import CANARY_MARGIN, FAILURE_MARGIN
-    from scorecard.scoring import hours
-
-    def has(v: Any) -> bool:
-        return v is not None and v == v
 
     muted = palette.muted
     gated = row["gated_share"]
-    gated_text = Text(_pct(gated), style="" if has(gated) else muted)
-    if has(gated):
+    gated_text = Text(percent(gated), style="" if has_value(gated) else muted)
+    if has_value(gated):
         gated_text.stylize(palette.bad if row["ungated"] else palette.good)
         gated_text.append(f" ({row['gated_deploys']:.0f})", style=muted)
-    canary = Text(_pct(row["canary_share"]))
+    canary = Text(percent(row["canary_share"]))
     # NaN on either side compares False: nothing to colour
     if row["other_canary_share"] - row["canary_share"] >= CANARY_MARGIN - 1e-9:
         canary.stylize(palette.warn)
-    cfr = Text(_pct(row["change_failure_rate"]))
+    cfr = Text(percent(row["change_failure_rate"]))
     if row["change_failure_rate"] - row["other_change_failure_rate"] >= FAILURE_MARGIN - 1e-9:
         cfr.stylize(palette.warn)
     if row["ungated"]:
@@ -286,10 +291,10 @@ def _class_cells(row: dict[str, Any], palette: Any) -> list[Text]:
         gated_text,
         canary,
         cfr,
-        plain(str(hours(row["recovery_time_p50_hours"]))),
+        plain(hours(row["recovery_time_p50_hours"])),
         plain(f"{row['other_deploys']:.0f}"),
-        plain(_pct(row["other_canary_share"])),
-        plain(_pct(row["other_change_failure_rate"])),
-        plain(str(hours(row["other_recovery_time_p50_hours"]))),
+        plain(percent(row["other_canary_share"])),
+        plain(percent(row["other_change_failure_rate"])),
+        plain(hours(row["other_recovery_time_p50_hours"])),
         status,
     ]

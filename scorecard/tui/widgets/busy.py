@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar
 
-if TYPE_CHECKING:
-    from scorecard.tui.app import ScorecardApp
+from scorecard.tui.state import Busy
 
 
 class BusyBar(Horizontal):
+    """The busy label and a progress bar; hidden while nothing runs."""
+
     DEFAULT_CSS = """
     BusyBar { height: 1; display: none; padding: 0 1; }
     BusyBar.-busy { display: block; }
     BusyBar Label { width: auto; max-width: 60; margin-right: 2; }
     """
 
+    busy: reactive[Busy | None] = reactive(None, always_update=True, init=False)
+
+    def __init__(self, busy: Busy | None = None) -> None:
+        super().__init__()
+        self.set_reactive(BusyBar.busy, busy)
+
     def compose(self) -> ComposeResult:
         yield Label("", id="busy-label", markup=False)
         yield ProgressBar(total=None, show_eta=False, id="busy-progress")
 
     def on_mount(self) -> None:
-        self.sync()
+        self.watch_busy(self.busy)
 
-    def sync(self) -> None:
-        app: ScorecardApp = self.app  # type: ignore[assignment]
-        busy = app.busy
+    def watch_busy(self, busy: Busy | None) -> None:
         self.set_class(busy is not None, "-busy")
         if busy is None:
             return
-        self.query_one("#busy-label", Label).update(busy)
-        bar = self.query_one("#busy-progress", ProgressBar)
-        done, total = app.progress or (0.0, None)
-        bar.update(total=total, progress=min(done, total) if total else done)
+        for label in self.query("#busy-label").results(Label):
+            label.update(busy.label)
+        done, total = busy.done, busy.total
+        for bar in self.query("#busy-progress").results(ProgressBar):
+            bar.update(total=total, progress=min(done, total) if total else done)

@@ -7,12 +7,12 @@ never in colour alone.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any, Final
 
 from rich.text import Text
 
+from scorecard.text import has_value
 from scorecard.tui.palette import Palette
 
 BLOCKS: Final = "▁▂▃▄▅▆▇█"
@@ -27,21 +27,17 @@ FLAG_BADGE: Final = {
 }
 
 
-def is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def sparkline(values: Iterable[Any]) -> str:
     """``[0, 3, 9]`` -> ``'▁▃█'``; empty values are blank cells, all-zero is flat."""
     items = list(values)
-    numbers = [float(v) for v in items if not is_empty(v)]
+    numbers = [float(v) for v in items if has_value(v)]
     if not numbers:
         return " " * len(items)
     low, high = min(numbers), max(numbers)
     span = high - low
     out = []
     for v in items:
-        if is_empty(v):
+        if not has_value(v):
             out.append(" ")
         elif span <= 0:
             out.append(BLOCKS[0] if high == 0 else BLOCKS[3])
@@ -61,20 +57,20 @@ def hbar(fraction: float, width: int) -> str:
 
 def band_mark(band: Any, palette: Palette) -> Text:
     """``'elite'`` -> a coloured ``E`` (the legend spells the letters out)."""
-    if is_empty(band) or band not in BAND_LETTER:
+    if not has_value(band) or band not in BAND_LETTER:
         return Text("·", style=palette.muted)
     return Text(BAND_LETTER[band], style=f"bold {palette.band(band)}")
 
 
 def band_word(band: Any, palette: Palette) -> Text:
-    if is_empty(band) or band not in BAND_LETTER:
+    if not has_value(band) or band not in BAND_LETTER:
         return Text("—", style=palette.muted)
     return Text(str(band), style=f"bold {palette.band(band)}")
 
 
 def gap_bar(gap: Any, palette: Palette, width: int = 5) -> Text:
     """``+70 ███▌`` — the gap as a signed number and a bar (20 points a cell)."""
-    if is_empty(gap):
+    if not has_value(gap):
         return Text("—", style=palette.muted)
     value = float(gap)
     style = palette.bad if value >= 25 else palette.warn if value > 0 else palette.good

@@ -1,8 +1,9 @@
 """The "firing now" badge and the team's monitoring results (alertmanager, prometheus).
 
-Both read ``service.extras`` from the cache (read-only: nothing is written) for
-the scorecard on screen, and hide themselves when there is nothing to show, so
-the demo and orgs without monitoring sources look exactly as before. Alert
+The app reads ``service.extras`` from the cache (read-only: nothing is written)
+for the scorecard on screen and hands them to both; they hide themselves when
+there is nothing to show, so the demo and orgs without monitoring sources look
+exactly as before. Alert
 names, summaries and labels come from other systems and are shown literally.
 """
 
@@ -17,24 +18,26 @@ from textual.widgets import Static
 from scorecard.tui.widgets.text import literal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from scorecard.service import Scorecard
     from scorecard.tui.palette import Palette
 
 _CACHE: dict[int, dict[str, dict[str, Any]]] = {}
 
 
-def extras_for(app: Any) -> dict[str, dict[str, Any]]:
-    """Per team, firing alerts and query results for the app's current scorecard."""
-    card = getattr(app, "scorecard", None)
-    if card is None or getattr(card, "demo", False):
+def extras_for(scorecard: Scorecard | None, store_root: Path | None) -> dict[str, dict[str, Any]]:
+    """Per team, firing alerts and query results for ``scorecard`` (read from the cache
+    under ``store_root``; none for the demo). Remembered for the last scorecard."""
+    if scorecard is None or scorecard.demo:
         return {}
-    key = id(card)
+    key = id(scorecard)
     if key not in _CACHE:
         from scorecard import service
         from scorecard.store import Store
 
         try:
-            store = Store(getattr(app.options, "store_root", None), read_only=True)
-            found = service.extras(store, card.config)
+            found = service.extras(Store(store_root, read_only=True), scorecard.config)
         except Exception:  # a damaged cache must not take a screen down
             found = {}
         _CACHE.clear()
@@ -123,8 +126,8 @@ class FiringNow(Static):
     }
     """
 
-    def show(self, app: Any, palette: Palette) -> None:
-        text = overview_text(extras_for(app), palette)
+    def show(self, extras: Mapping[str, Mapping[str, Any]], palette: Palette) -> None:
+        text = overview_text(extras, palette)
         self.update(text)
         self.display = bool(text.plain)
 
@@ -139,7 +142,7 @@ class TeamMonitoring(Static):
     }
     """
 
-    def show(self, app: Any, team: str, palette: Palette) -> None:
-        text = team_text(extras_for(app).get(team), palette)
+    def show(self, extras: Mapping[str, Any] | None, palette: Palette) -> None:
+        text = team_text(extras, palette)
         self.update(text)
         self.display = bool(text.plain)

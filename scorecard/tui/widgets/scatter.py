@@ -133,20 +133,21 @@ class ScatterPlot(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.points: list[Point] = []
+        self.palette = Palette()
 
-    def set_points(self, points: Sequence[Point]) -> None:
+    def set_points(self, points: Sequence[Point], palette: Palette) -> None:
+        """Plot ``points`` in ``palette``'s colours."""
         self.points = list(points)
+        self.palette = palette
         self.refresh()
 
     def watch_selected(self) -> None:
         self.refresh()
 
     def render(self) -> Text:
-        from scorecard.tui.app import palette_of
-
         width, height = self.size.width, self.size.height
         if width < 20 or height < 8:
             return Text("(window too small for the map)")
-        header = Text("rigor ↑ (y) against pressure → (x)", style=palette_of(self.app).muted)
-        body = plot(self.points, width, height - 1, palette_of(self.app), self.selected)
+        header = Text("rigor ↑ (y) against pressure → (x)", style=self.palette.muted)
+        body = plot(self.points, width, height - 1, self.palette, self.selected)
         return Text("\n").join([header, body])
