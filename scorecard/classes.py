@@ -35,13 +35,14 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
-from scorecard.metrics import Prepared, incidents_by
+from scorecard.metrics import DECIDED, Prepared, between, incidents_by
 
 if TYPE_CHECKING:
     from scorecard.config import ChangeClassConfig
@@ -267,10 +268,9 @@ def class_metrics(
     """
     if not classes:
         return empty_classes()
-    start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
-    member = membership(prep, classes)
+    scope = _Scope(prep, classes, membership(prep, classes), pd.Timestamp(start), pd.Timestamp(end))
     keys = ["team", "class", "in_class"]
-    deploys = _class_deploys(prep, classes, member, start_ts, end_ts)
+    deploys = _class_deploys(scope)
     stats = deploys.groupby(keys, sort=False).agg(
         decided=("failed", "size"),
         deploys=("success", "sum"),
@@ -279,7 +279,7 @@ def class_metrics(
         canary_share=("safe", "mean"),
         change_failure_rate=("failed", "mean"),
     )
-    incidents = _class_incidents(prep, classes, member, start_ts, end_ts)
+    incidents = _class_incidents(scope)
     inc_stats = incidents.groupby(keys, sort=False).agg(
         incidents=("hours", "size"), recovery_time_p50_hours=("hours", "median")
     )
@@ -291,28 +291,31 @@ def class_metrics(
     return _in_report_order(_judged(rows, classes), prep)
 
 
-def _class_deploys(
-    prep: Prepared,
-    classes: Sequence[ChangeClassConfig],
-    member: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Scope:
+    """What the class table is computed over: the classes, each deployment's membership
+    (:func:`membership`) and the window ``[start, end)``."""
+
+    prep: Prepared
+    classes: Sequence[ChangeClassConfig]
+    member: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def _class_deploys(scope: _Scope) -> pd.DataFrame:
     """One row per class and decided production deploy of the window: its team, whether
     it is in the class, and 0/1 columns to average (success, safe, gated, failed)."""
+    prep, member = scope.prep, scope.member
     dep = prep.deployments
-    in_window = (
-        dep["is_prod"]
-        & dep["t"].ge(start)
-        & dep["t"].lt(end)
-        & dep["status"].isin(("success", "failure"))
-    )
+    in_window = dep["is_prod"] & between(dep["t"], scope.start, scope.end)
+    in_window &= dep["status"].isin(DECIDED)
     window = dep.loc[in_window, ["team", "id", "status", "safe"]]
     success = (window["status"] == "success").to_numpy(dtype=bool)
-    hit_ids = pd.unique(incidents_by(prep, end)["attributed_deployment"].dropna())
+    hit_ids = pd.unique(incidents_by(prep, scope.end)["attributed_deployment"].dropna())
     failed = ~success | window["id"].isin(hit_ids).to_numpy(dtype=bool)
     parts = []
-    for cls in classes:
+    for cls in scope.classes:
         gate = (
             gated(prep, cls.required_workflow).loc[in_window].to_numpy(dtype=float)
             if cls.required_workflow
@@ -334,24 +337,18 @@ def _class_deploys(
     return pd.concat(parts, ignore_index=True)
 
 
-def _class_incidents(
-    prep: Prepared,
-    classes: Sequence[ChangeClassConfig],
-    member: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-) -> pd.DataFrame:
+def _class_incidents(scope: _Scope) -> pd.DataFrame:
     """One row per class and incident of the window that names (or was linked to) a
     deployment: the deployment's team and class membership decide where it counts;
     ``hours`` is its recovery time when it was resolved in the window."""
-    dep = prep.deployments
-    known = incidents_by(prep, end)
-    created = known[known["created_at"].ge(start) & known["attributed_deployment"].notna()]
+    dep, member = scope.prep.deployments, scope.member
+    known = incidents_by(scope.prep, scope.end)
+    created = known[known["created_at"].ge(scope.start) & known["attributed_deployment"].notna()]
     by_id = ~dep["id"].duplicated(keep="last")
     owner = pd.Series(dep.loc[by_id, "team"].astype(object).to_numpy(), index=dep.loc[by_id, "id"])
     member_by_id = member.loc[by_id].set_axis(dep.loc[by_id, "id"].to_numpy())
     attributed = created["attributed_deployment"].astype(object)
-    resolved = created["resolved_at"].notna() & created["resolved_at"].lt(end)
+    resolved = created["resolved_at"].notna() & created["resolved_at"].lt(scope.end)
     hours = created["duration_hours"].where(resolved).to_numpy(dtype=float)
     team = attributed.map(owner).to_numpy()
     parts = [
@@ -363,7 +360,7 @@ def _class_incidents(
                 "hours": hours,
             }
         )
-        for cls in classes
+        for cls in scope.classes
     ]
     incidents = pd.concat(parts, ignore_index=True)
     incidents = incidents[incidents["team"].notna() & incidents["in_class"].notna()]

@@ -448,16 +448,9 @@ def build_report(
     table.index = pd.Index([str(t) for t in table.index], name="team")
     previous = metrics.previous.set_axis([str(t) for t in metrics.previous.index], axis=0)
     weekly = metrics.weekly_deploys.set_axis([str(t) for t in metrics.weekly_deploys.index])
+    # fields in order: org, as_of, window_days, table, previous, weekly_deploys, prepared, bench
     return Report(
-        org=org,
-        as_of=metrics.end,
-        window_days=window_days,
-        table=table,
-        previous=previous,
-        weekly_deploys=weekly,
-        prepared=prep,
-        bench=bench,
-        classes=class_table,
+        org, metrics.end, window_days, table, previous, weekly, prep, bench, classes=class_table
     )
 
 
@@ -489,21 +482,14 @@ def class_reason(r: Mapping[str, Any]) -> str:
             f", {percent(r['gated_share'])} gated by `{r['required_workflow']}` "
             f"(floor {percent(r['gated_floor'])})"
         )
-    compared = []
-    if has_value(r["canary_share"]):
-        mine = f"canary {percent(r['canary_share'])}"
-        compared.append(
-            f"{mine} vs {percent(r['other_canary_share'])}"
-            if has_value(r["other_canary_share"])
-            else mine
+    compared = [
+        _versus(label, r[metric], r[f"other_{metric}"])
+        for label, metric in (
+            ("canary", "canary_share"),
+            ("change failure rate", "change_failure_rate"),
         )
-    if has_value(r["change_failure_rate"]):
-        mine = f"change failure rate {percent(r['change_failure_rate'])}"
-        compared.append(
-            f"{mine} vs {percent(r['other_change_failure_rate'])}"
-            if has_value(r["other_change_failure_rate"])
-            else mine
-        )
+        if has_value(r[metric])
+    ]
     if compared:
         others = r["other_deploys"]
         tail = (
@@ -513,6 +499,12 @@ def class_reason(r: Mapping[str, Any]) -> str:
         )
         text += ", " + " and ".join(compared) + tail
     return text
+
+
+def _versus(label: str, mine: Any, other: Any) -> str:
+    """'canary 7% vs 45%' (just 'canary 7%' when the other side has no value)."""
+    text = f"{label} {percent(mine)}"
+    return f"{text} vs {percent(other)}" if has_value(other) else text
 
 
 def with_class_flags(table: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:

@@ -32,11 +32,13 @@ from scorecard.metrics.prepare import (
 )
 from scorecard.metrics.rows import deployment_rows, incident_rows
 from scorecard.metrics.windows import (
+    DECIDED,
     METRIC_COLUMNS,
     PRESSURE_METRICS,
     RIGOR_METRICS,
     STABILITY_METRICS,
     TeamMetrics,
+    between,
     coverage_at,
     incidents_by,
     iso_week_starts,
@@ -48,6 +50,7 @@ from scorecard.metrics.windows import (
 from scorecard.model import EventKind
 
 __all__ = [
+    "DECIDED",
     "METRIC_COLUMNS",
     "PRESSURE_METRICS",
     "RIGOR_METRICS",
@@ -58,6 +61,7 @@ __all__ = [
     "TeamMap",
     "TeamMetrics",
     "assign_teams",
+    "between",
     "coverage_at",
     "defer_columns",
     "deployment_rows",

@@ -218,15 +218,7 @@ def prepare(
         kind: tables[kind]["team"].value_counts(sort=False).reindex(dtype.categories).fillna(0) > 0
         for kind in EVENT_KINDS
     }
-    return Prepared(
-        deployments=deployments,
-        changes=changes,
-        ci_runs=ci,
-        coverage=coverage,
-        incidents=incidents,
-        teams=dtype,
-        has=has,
-    )
+    return Prepared(deployments, changes, ci, coverage, incidents, teams=dtype, has=has)
 
 
 def _prepared_deployments(
@@ -260,12 +252,8 @@ def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.
     if not unknown.any() or samples.empty:
         return strategy
     rows = np.flatnonzero(unknown.to_numpy())
-    pos = asof_matches(
-        rows,
-        (deployments["service"], deployments["t"]),
-        (samples["service"], samples["at"]),
-        direction="backward",
-    )
+    wanted = (deployments["service"], deployments["t"])
+    pos = asof_matches(rows, wanted, (samples["service"], samples["at"]), direction="backward")
     sampled = samples["strategy"].astype(object).to_numpy()
     found = pos >= 0
     found[found] = pd.notna(sampled[pos[found]])
@@ -293,12 +281,9 @@ def _prepared_changes(
     if fallback.any() and not good.empty:
         candidates = good[good["repo"].notna()]
         rows = np.flatnonzero(fallback.to_numpy())
-        pos = asof_matches(
-            rows,
-            (changes["repo"], changes["merged_at"]),
-            (candidates["repo"], candidates["finished_at"]),
-            direction="forward",
-        )
+        merged = (changes["repo"], changes["merged_at"])
+        shipping = (candidates["repo"], candidates["finished_at"])
+        pos = asof_matches(rows, merged, shipping, direction="forward")
         found = pos >= 0
         # Unmatched rows were empty already; they stay so (an id of NaN, as merge_asof gives).
         shipped = shipped.copy()

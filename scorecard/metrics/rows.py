@@ -10,7 +10,7 @@ from datetime import datetime
 import pandas as pd
 
 from scorecard.metrics.prepare import Prepared, deferred_deployment_columns
-from scorecard.metrics.windows import incidents_by
+from scorecard.metrics.windows import between, incidents_by
 from scorecard.model import SCHEMAS
 
 __all__ = ["deployment_rows", "incident_rows"]
@@ -19,14 +19,14 @@ __all__ = ["deployment_rows", "incident_rows"]
 def incident_rows(prep: Prepared, start: datetime, end: datetime) -> pd.DataFrame:
     """Incidents created in ``[start, end)`` with their attribution."""
     inc = prep.incidents
-    mask = inc["created_at"].ge(pd.Timestamp(start)) & inc["created_at"].lt(pd.Timestamp(end))
+    mask = between(inc["created_at"], pd.Timestamp(start), pd.Timestamp(end))
     return inc.loc[mask].sort_values(["team", "created_at"], kind="stable")
 
 
 def deployment_rows(prep: Prepared, start: datetime, end: datetime) -> pd.DataFrame:
     """Production deployments in ``[start, end)`` with resolved strategy and incident counts."""
     dep = prep.deployments
-    mask = dep["is_prod"] & dep["t"].ge(pd.Timestamp(start)) & dep["t"].lt(pd.Timestamp(end))
+    mask = dep["is_prod"] & between(dep["t"], pd.Timestamp(start), pd.Timestamp(end))
     rows = dep.loc[mask]
     extra = deferred_deployment_columns(prep)
     if extra is not None:

@@ -46,6 +46,8 @@ STABILITY_METRICS: Final = (
 METRIC_COLUMNS: Final[tuple[str, ...]] = (*PRESSURE_METRICS, *RIGOR_METRICS, *STABILITY_METRICS)
 """Every §2 metric, in the order of the summary export."""
 
+DECIDED: Final = ("success", "failure")
+"""Deploy statuses and CI conclusions that count in rates (not cancelled, skipped ...)."""
 DAY: Final = pd.Timedelta(days=1)
 WEEK: Final = pd.Timedelta(days=7)
 
@@ -55,68 +57,67 @@ WEEK: Final = pd.Timedelta(days=7)
 
 def window_metrics(prep: Prepared, start: datetime, end: datetime) -> pd.DataFrame:
     """Every §2 metric for ``[start, end)``, one row per team (trends left empty)."""
-    start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
     index = pd.CategoricalIndex(prep.teams.categories, dtype=prep.teams, name="team")
+    window = _Window(prep, pd.Timestamp(start), pd.Timestamp(end), index)
     dep = prep.deployments
-    in_window = dep["t"].ge(start_ts) & dep["t"].lt(end_ts) & dep["is_prod"]
-    window = dep.loc[in_window, ["team", "status", "safe", "is_rollback", "id", "t"]]
-    success = window[window["status"] == "success"]
-    decided = window[window["status"].isin(("success", "failure"))]
-    columns = {
-        **_pressure(prep, success, start_ts, end_ts, index),
-        **_rigor(prep, success, start_ts, end_ts, index),
-        **_stability(prep, decided, start_ts, end_ts, index),
-    }
+    in_window = window.holds(dep["t"]) & dep["is_prod"]
+    deploys = dep.loc[in_window, ["team", "status", "safe", "is_rollback", "id", "t"]]
+    success = deploys[deploys["status"] == "success"]
+    decided = deploys[deploys["status"].isin(DECIDED)]
+    columns = {**_pressure(window, success), **_rigor(window, success)}
+    columns |= _stability(window, decided)
     out = pd.DataFrame(index=index)
     for name in METRIC_COLUMNS:
         out[name] = columns[name]
     return out
 
 
-def _pressure(
-    prep: Prepared,
-    success: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    index: pd.CategoricalIndex,
-) -> dict[str, Any]:
+def between(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Which ``times`` fall in ``[start, end)`` (never the empty ones)."""
+    return times.ge(start) & times.lt(end)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One ``[start, end)`` window over the prepared tables, and its rows' team index."""
+
+    prep: Prepared
+    start: pd.Timestamp
+    end: pd.Timestamp
+    index: pd.CategoricalIndex
+
+    def holds(self, times: pd.Series) -> pd.Series:
+        return between(times, self.start, self.end)
+
+
+def _pressure(window: _Window, success: pd.DataFrame) -> dict[str, Any]:
     """Deploys and their cadence, and the lead times of changes shipped in the window."""
+    prep, start, end, index = window.prep, window.start, window.end, window.index
     has_deploys = _flags(prep.has["deployments"], index)
     deploys = _count(success, index).where(has_deploys)
     changes = prep.changes
-    shipped = changes["deployed_at"].ge(start) & changes["deployed_at"].lt(end)
-    lead = changes.loc[shipped & changes["lead_hours"].notna(), ["team", "lead_hours"]]
-    grouped = lead.groupby("team", observed=False)["lead_hours"]
+    shipped = window.holds(changes["deployed_at"]) & changes["lead_hours"].notna()
+    lead = changes.loc[shipped, ["team", "lead_hours"]].groupby("team", observed=False)
     return {
         "deploys": deploys,
         "deploys_per_day": deploys / ((end - start) / DAY),
         "deploy_days_per_week_p50": _deploy_days_p50(success, start, end, index).where(has_deploys),
         "velocity_trend": np.nan,
-        "lead_time_p50_hours": grouped.quantile(0.5).reindex(index.categories).to_numpy(),
-        "lead_time_p90_hours": grouped.quantile(0.9).reindex(index.categories).to_numpy(),
+        "lead_time_p50_hours": _quantile(lead["lead_hours"], 0.5, index),
+        "lead_time_p90_hours": _quantile(lead["lead_hours"], 0.9, index),
     }
 
 
-def _rigor(
-    prep: Prepared,
-    success: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    index: pd.CategoricalIndex,
-) -> dict[str, Any]:
+def _rigor(window: _Window, success: pd.DataFrame) -> dict[str, Any]:
     """Coverage at the window's end, canary share of deploys, CI on the default branch."""
-    ci = prep.ci_runs
-    ci_mask = (
-        ci["is_default_branch"]
-        & ci["t"].ge(start)
-        & ci["t"].lt(end)
-        & ci["conclusion"].isin(("success", "failure"))
-    )
+    ci, index = window.prep.ci_runs, window.index
+    ci_mask = ci["is_default_branch"] & window.holds(ci["t"]) & ci["conclusion"].isin(DECIDED)
     runs = ci.loc[ci_mask, ["team", "conclusion", "minutes"]]
     runs = runs.assign(ok=runs["conclusion"] == "success")
     durations = runs.loc[runs["minutes"].notna(), ["team", "minutes"]]
+    coverage = coverage_at(window.prep, window.end, inclusive=True)
     return {
-        "coverage_pct": coverage_at(prep, end, inclusive=True).reindex(index.categories).to_numpy(),
+        "coverage_pct": coverage.reindex(index.categories).to_numpy(),
         "coverage_delta_pts": np.nan,
         "canary_share": _mean(success, "safe", index),
         "ci_success_rate": _mean(runs, "ok", index),
@@ -124,23 +125,18 @@ def _rigor(
     }
 
 
-def _stability(
-    prep: Prepared,
-    decided: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    index: pd.CategoricalIndex,
-) -> dict[str, Any]:
+def _stability(window: _Window, decided: pd.DataFrame) -> dict[str, Any]:
     """Failed deploys, incidents created in the window, their recovery, rollbacks."""
-    known = incidents_by(prep, end)
+    index = window.index
+    known = incidents_by(window.prep, window.end)
     hit_ids = set(known["attributed_deployment"].dropna())
     failed = decided.assign(
         failed=(decided["status"] == "failure")
         | ((decided["status"] == "success") & decided["id"].isin(hit_ids))
     )
-    created = known[known["created_at"].ge(start)]
-    resolved = created["resolved_at"].notna() & created["resolved_at"].lt(end)
-    has_incidents = _flags(prep.has["incidents"], index)
+    created = known[known["created_at"].ge(window.start)]
+    resolved = created["resolved_at"].notna() & created["resolved_at"].lt(window.end)
+    has_incidents = _flags(window.prep.has["incidents"], index)
     recovery = created.loc[resolved, ["team", "duration_hours"]]
     severe = created[created["severity"].isin(("sev1", "sev2"))]
     return {
@@ -174,6 +170,10 @@ def _mean(frame: pd.DataFrame, column: str, index: pd.CategoricalIndex) -> np.nd
     values = frame[["team", column]].astype({column: float})
     means = values.groupby("team", observed=False)[column].mean()
     return means.reindex(index.categories).to_numpy(dtype=float)
+
+
+def _quantile(grouped: Any, q: float, index: pd.CategoricalIndex) -> np.ndarray[Any, Any]:
+    return np.asarray(grouped.quantile(q).reindex(index.categories).to_numpy())
 
 
 def _median(frame: pd.DataFrame, column: str, index: pd.CategoricalIndex) -> np.ndarray[Any, Any]:
@@ -259,7 +259,7 @@ def weekly_deploys(prep: Prepared, as_of: datetime, weeks: int = 12) -> pd.DataF
     starts = iso_week_starts(as_of, weeks)
     end = pd.Timestamp(as_of)
     dep = prep.deployments
-    mask = dep["is_prod"] & (dep["status"] == "success") & dep["t"].ge(starts[0]) & dep["t"].lt(end)
+    mask = dep["is_prod"] & (dep["status"] == "success") & between(dep["t"], starts[0], end)
     recent = dep.loc[mask, ["team", "t"]]
     week = ((recent["t"] - starts[0]).dt.total_seconds() // WEEK.total_seconds()).astype("int64")
     counts = (
@@ -290,12 +290,14 @@ def weekly_metrics(prep: Prepared, as_of: datetime, weeks: int = 12) -> pd.DataF
 
 __all__ = [
     "DAY",
+    "DECIDED",
     "METRIC_COLUMNS",
     "PRESSURE_METRICS",
     "RIGOR_METRICS",
     "STABILITY_METRICS",
     "WEEK",
     "TeamMetrics",
+    "between",
     "coverage_at",
     "incidents_by",
     "iso_week_starts",
