@@ -22,8 +22,8 @@ from rich.console import Console
 
 from scorecard import config as config_module
 from scorecard import export, model, service
-from scorecard.store import SourceStatus
-from scorecard.sync import SourceOutcome, SyncSummary
+from scorecard.status import SourceStatus
+from scorecard.sync import SyncSummary
 from scorecard.tui.app import ScorecardApp, TuiOptions
 from scorecard.tui.widgets.text import safe_text
 
@@ -261,14 +261,15 @@ def test_json_export_keeps_text_exact(detail: str) -> None:
 
 
 def test_sync_summary_is_inert() -> None:
-    outcome = SourceOutcome(
+    outcome = SourceStatus(
         name="s",
         kind="files",
-        error=None,
+        last_attempt_at=AS_OF,
+        last_success_at=AS_OF,
         skipped=1,
         problems=[f"deployments.csv:2: team: unknown value '{ANSI}{OSC52}{INVISIBLE}'"],
     )
-    failed = SourceOutcome(name="gh", kind="github", error="HTTP 500: " + OSC8 + C1)
+    failed = SourceStatus(name="gh", kind="github", last_error="HTTP 500: " + OSC8 + C1)
     table = SyncSummary(outcomes=[outcome, failed], notices=[MARKUP + ANSI]).table()
     assert_inert(table, "sync summary")
     assert "␛[31mRED" in table and "[bold red]Ops[/]" in table
