@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scorecard.sources.contract import FetchContext
-    from scorecard.sources.http import HttpClient
+    from scorecard.sources.http import HttpClient, Page
 
 PER_PAGE: Final = 100
 RESULT_CAP: Final = 1000
@@ -80,6 +80,8 @@ class GitHubSource(VcsSource[GitHubOptions]):
     client_headers: ClassVar[Mapping[str, str]] = GITHUB_HEADERS
     keeps_pending: ClassVar[bool] = True
     skipped_page_keeps_bookmark: ClassVar[bool] = True
+    change_noun: ClassVar[str] = "pull request"
+    change_short: ClassVar[str] = "pull"
 
     def repo_path(self, repo: str) -> str:
         return f"repos/{repo}"
@@ -98,76 +100,45 @@ class GitHubSource(VcsSource[GitHubOptions]):
 
     # --- deployments ----------------------------------------------------------------------
 
-    async def _deployments(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> datetime | None:
-        known = previous_deployments(previous, job.repo)
-        wanted = await self._listed_deployments(client, job, known, collected)
-        wanted.update(_still_running(known, wanted, ctx.until - RECHECK_PENDING))
+    async def _deployments(self, job: RepoJob) -> datetime | None:
+        known = previous_deployments(job.run.previous, job.repo)
+        wanted = await self._listed_deployments(job, known)
+        wanted.update(_still_running(known, wanted, job.run.ctx.until - RECHECK_PENDING))
         results = await asyncio.gather(
-            *(
-                self._deployment(client, job, ident, item, collected)
-                for ident, item in wanted.items()
-            )
+            *(self._deployment(job, ident, item) for ident, item in wanted.items())
         )
         still_running = [when for when in results if when is not None]
         return min(still_running) if still_running else None
 
     async def _listed_deployments(
-        self,
-        client: HttpClient,
-        job: RepoJob,
-        known: Mapping[str, dict[str, Any]],
-        collected: Collected,
+        self, job: RepoJob, known: Mapping[str, dict[str, Any]]
     ) -> dict[str, dict[str, Any]]:
         """Deployments listed since ``job.lower`` whose outcome is not known yet."""
         repo = job.repo
         wanted: dict[str, dict[str, Any]] = {}
         count = 0
-        async for page in paginate_link(
-            client, f"repos/{repo}/deployments", {"per_page": PER_PAGE}
-        ):
-            if stop_at(page, job.lower):
-                break
-            items = json_list(page, collected, f"{repo} deployments")
-            if items is None:
+        pages = paginate_link(job.client, f"repos/{repo}/deployments", {"per_page": PER_PAGE})
+        async for item in self.newest_first(job, pages, f"{repo} deployments", "created_at"):
+            count += 1
+            created = parse_time(item.get("created_at")) if isinstance(item, dict) else None
+            if created is None or created < job.lower:
+                if created is None:
+                    job.collected.bad(f"{repo} deployment", "missing created_at")
                 continue
-            oldest = note_oldest(client, page, items, "created_at")
-            for item in items:
-                count += 1
-                created = parse_time(item.get("created_at")) if isinstance(item, dict) else None
-                if created is None or created < job.lower:
-                    if created is None:
-                        collected.bad(f"{repo} deployment", "missing created_at")
-                    continue
-                if not self.relevant_env(item.get("environment")):
-                    continue
-                ident = f"{repo}/deployments/{item.get('id')}"
-                old = known.get(ident)
-                if old is not None and old.get("status") != "in_progress":
-                    continue  # already final: its statuses cannot change its outcome
-                wanted[ident] = item
-            if oldest is not None and oldest < job.lower:
-                break
-        client.stats.count("deployments", count)
+            if not self.relevant_env(item.get("environment")):
+                continue
+            ident = f"{repo}/deployments/{item.get('id')}"
+            old = known.get(ident)
+            if old is not None and old.get("status") != "in_progress":
+                continue  # already final: its statuses cannot change its outcome
+            wanted[ident] = item
+        job.client.stats.count("deployments", count)
         return wanted
 
-    async def _deployment(
-        self,
-        client: HttpClient,
-        job: RepoJob,
-        ident: str,
-        item: dict[str, Any],
-        collected: Collected,
-    ) -> datetime | None:
+    async def _deployment(self, job: RepoJob, ident: str, item: dict[str, Any]) -> datetime | None:
         """Fetch one deployment's statuses and record it; returns its start if still running."""
-        repo = job.repo
-        page = await client.get(
+        repo, collected = job.repo, job.collected
+        page = await job.client.get(
             f"repos/{repo}/deployments/{item.get('id')}/statuses",
             {"per_page": PER_PAGE},
             conditional=True,  # kept for deployments still running: rechecked next sync
@@ -197,68 +168,67 @@ class GitHubSource(VcsSource[GitHubOptions]):
 
     # --- workflow runs ----------------------------------------------------------------------
 
-    async def _runs(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> datetime | None:
+    async def _runs(self, job: RepoJob) -> datetime | None:
         pending: datetime | None = None
         count = 0
-        target = self.production[0] if self.production else "production"
-        async for run in self._iter_runs(client, job, collected):
+        async for run in self._iter_runs(job):
             count += 1
             if self._is_deploy_workflow(run):
-                # A deploy workflow's default-branch runs are deployments, not CI.
-                if run.get("head_branch") != job.default_branch:
-                    continue
-                deploy = workflow_deployment_record(
-                    run, repo=job.repo, team=job.team, source=self.name, environment=target
-                )
-                if deploy is None:
-                    collected.bad(f"{job.repo} run {run.get('id')}", "unreadable workflow run")
-                    continue
-                if deploy["status"] == "in_progress":
-                    started = deploy["started_at"]
-                    pending = started if pending is None else min(pending, started)
-                    continue
-                deploy["is_rollback"] = matches_any(
-                    run.get("display_title"), self.rollback_patterns
-                ) or matches_any(
-                    (run.get("head_commit") or {}).get("message"), self.rollback_patterns
-                )
-                collected.add("deployments", deploy, f"{job.repo} run {run.get('id')}")
-                continue
-            record = run_record(run, repo=job.repo, team=job.team, source=self.name)
-            if record is None:
-                collected.bad(f"{job.repo} run {run.get('id')}", "unreadable workflow run")
-                continue
-            if record.get("pending"):
-                started = record["started_at"]
+                started = self._workflow_deployment(job, run)
+            else:
+                started = self._run(job, run)
+            if started is not None:
                 pending = started if pending is None else min(pending, started)
-                continue
-            record["is_default_branch"] = record["branch"] == job.default_branch
-            collected.add("ci_runs", record, f"{job.repo} run {run.get('id')}")
-        client.stats.count("ci_runs", count)
+        job.client.stats.count("ci_runs", count)
         if job.saw_unchanged and job.old_pending is not None:
             # Runs pending on an unchanged page are still pending.
             pending = job.old_pending if pending is None else min(pending, job.old_pending)
         return pending
 
-    async def _iter_runs(
-        self, client: HttpClient, job: RepoJob, collected: Collected
-    ) -> AsyncIterator[dict[str, Any]]:
+    def _workflow_deployment(self, job: RepoJob, run: dict[str, Any]) -> datetime | None:
+        """A deploy workflow's default-branch run is a deployment, not CI; returns its
+        start while it is still running (it is recorded once it finished)."""
+        if run.get("head_branch") != job.default_branch:
+            return None
+        target = self.production[0] if self.production else "production"
+        where = f"{job.repo} run {run.get('id')}"
+        deploy = workflow_deployment_record(
+            run, repo=job.repo, team=job.team, source=self.name, environment=target
+        )
+        if deploy is None:
+            job.collected.bad(where, "unreadable workflow run")
+            return None
+        if deploy["status"] == "in_progress":
+            started: datetime = deploy["started_at"]
+            return started
+        deploy["is_rollback"] = matches_any(
+            run.get("display_title"), self.rollback_patterns
+        ) or matches_any((run.get("head_commit") or {}).get("message"), self.rollback_patterns)
+        job.collected.add("deployments", deploy, where)
+        return None
+
+    def _run(self, job: RepoJob, run: dict[str, Any]) -> datetime | None:
+        """A CI run; returns its start while it is still running (recorded once done)."""
+        where = f"{job.repo} run {run.get('id')}"
+        record = run_record(run, repo=job.repo, team=job.team, source=self.name)
+        if record is None:
+            job.collected.bad(where, "unreadable workflow run")
+            return None
+        if record.get("pending"):
+            started: datetime = record["started_at"]
+            return started
+        record["is_default_branch"] = record["branch"] == job.default_branch
+        job.collected.add("ci_runs", record, where)
+        return None
+
+    async def _iter_runs(self, job: RepoJob) -> AsyncIterator[dict[str, Any]]:
         """Default-branch runs created since ``job.lower``, each once, cap-safe.
 
         Newest first through the plain listing (stable URLs, so later syncs get
         304s); when that reaches the 1,000-result cap, the rest of the range is
         fetched by ``created`` ranges split until none holds more than 1,000.
         """
-        what = "workflow runs"
         runs: list[dict[str, Any]] = []
-        path = f"repos/{job.repo}/actions/runs"
         base = {
             "branch": job.default_branch,
             "per_page": PER_PAGE,
@@ -267,7 +237,7 @@ class GitHubSource(VcsSource[GitHubOptions]):
         seen = 0
         oldest: datetime | None = None
         reached = False
-        async for page in paginate_link(client, path, base):
+        async for page in paginate_link(job.client, f"repos/{job.repo}/actions/runs", base):
             if stop_at(page, job.lower):
                 reached = True
                 break
@@ -275,17 +245,12 @@ class GitHubSource(VcsSource[GitHubOptions]):
                 job.saw_unchanged = True
                 seen += PER_PAGE
                 continue
-            body = page.data if isinstance(page.data, dict) else None
-            items = body.get("workflow_runs") if body is not None else None
-            if not isinstance(items, list):
-                collected.bad(f"{job.repo} {what}", "malformed answer")
+            items = _workflow_runs(page, job.collected, job.repo)
+            if items is None:
                 continue
-            page_oldest = note_oldest(client, page, items, "created_at")
+            page_oldest = note_oldest(job.client, page, items, "created_at")
             seen += len(items)
-            for run in items:
-                created = parse_time(run.get("created_at")) if isinstance(run, dict) else None
-                if created is not None and created >= job.lower:
-                    runs.append(run)
+            runs.extend(_created_since(items, job.lower))
             if page_oldest is not None:
                 oldest = page_oldest if oldest is None else min(oldest, page_oldest)
                 if page_oldest < job.lower:
@@ -294,7 +259,7 @@ class GitHubSource(VcsSource[GitHubOptions]):
         if not reached and seen >= RESULT_CAP and oldest is not None:
             # The listing stopped at the cap: fetch the rest of the range by date.
             until = oldest - timedelta(seconds=1)
-            runs.extend(await self._runs_range(client, job, base, job.lower, until, collected))
+            runs.extend(await self._runs_range(job, base, job.lower, until))
         unique: dict[Any, dict[str, Any]] = {}
         for run in runs:
             unique[run.get("id")] = run
@@ -302,13 +267,7 @@ class GitHubSource(VcsSource[GitHubOptions]):
             yield run
 
     async def _runs_range(
-        self,
-        client: HttpClient,
-        job: RepoJob,
-        base: dict[str, Any],
-        start: datetime,
-        end: datetime,
-        collected: Collected,
+        self, job: RepoJob, base: dict[str, Any], start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
         """Runs created in ``[start, end]`` (whole seconds), splitting past the cap."""
         if end < start:
@@ -317,25 +276,22 @@ class GitHubSource(VcsSource[GitHubOptions]):
         path = f"repos/{job.repo}/actions/runs"
         out: list[dict[str, Any]] = []
         first = True
-        async for page in paginate_link(client, path, query, conditional=False):
+        async for page in paginate_link(job.client, path, query, conditional=False):
             body = page.data if isinstance(page.data, dict) else None
             if body is None or not isinstance(body.get("workflow_runs"), list):
-                collected.bad(f"{job.repo} workflow runs", "malformed answer")
+                job.collected.bad(f"{job.repo} workflow runs", "malformed answer")
                 if first:
                     return out
                 continue
             total = body.get("total_count")
             if first and isinstance(total, int) and total > RESULT_CAP and end > start:
-                middle = start + (end - start) / 2
-                middle = middle.replace(microsecond=0)
-                left = await self._runs_range(client, job, base, start, middle, collected)
-                right = await self._runs_range(
-                    client, job, base, middle + timedelta(seconds=1), end, collected
-                )
+                middle = (start + (end - start) / 2).replace(microsecond=0)
+                left = await self._runs_range(job, base, start, middle)
+                right = await self._runs_range(job, base, middle + timedelta(seconds=1), end)
                 return left + right
             if first and isinstance(total, int) and total > RESULT_CAP:
-                collected.complete = False
-                collected.problem(
+                job.collected.complete = False
+                job.collected.problem(
                     f"{job.repo}: more than {RESULT_CAP} runs created within one second; "
                     "some were not fetched"
                 )
@@ -345,80 +301,44 @@ class GitHubSource(VcsSource[GitHubOptions]):
 
     # --- pull requests --------------------------------------------------------------------
 
-    async def _pulls(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> None:
-        repo = job.repo
-        cache = self.change_cache(previous, repo)
-        merged = await self._merged_pulls(client, job, collected)
+    async def _pulls(self, job: RepoJob) -> None:
+        await self.add_changes(job, await self._merged_pulls(job))
 
-        async def one(pr: dict[str, Any]) -> None:
-            number = pr.get("number")
-            record = change_record(pr, repo=repo, team=job.team, source=self.name)
-            if record is None:
-                collected.bad(f"{repo} pull {number}", "unreadable pull request")
-                return
-            await cache.fill(
-                record,
-                lambda: self._first_commit(client, repo, number, collected),
-                lambda: self._pull_files(client, repo, number, collected),
-            )
-            collected.add("changes", record, f"{repo} pull {number}")
-
-        await asyncio.gather(*(one(pr) for pr in merged))
-
-    async def _merged_pulls(
-        self, client: HttpClient, job: RepoJob, collected: Collected
-    ) -> list[dict[str, Any]]:
+    async def _merged_pulls(self, job: RepoJob) -> list[dict[str, Any]]:
         """Pull requests merged and updated since ``job.lower``, newest first."""
         repo = job.repo
         params = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
+        pages = paginate_link(job.client, f"repos/{repo}/pulls", params)
         merged: list[dict[str, Any]] = []
         count = 0
-        async for page in paginate_link(client, f"repos/{repo}/pulls", params):
-            if stop_at(page, job.lower):
-                break
-            items = json_list(page, collected, f"{repo} pulls")
-            if items is None:
+        async for pr in self.newest_first(job, pages, f"{repo} pulls", "updated_at"):
+            count += 1
+            if not isinstance(pr, dict) or not pr.get("merged_at"):
                 continue
-            oldest = note_oldest(client, page, items, "updated_at")
-            for pr in items:
-                count += 1
-                if not isinstance(pr, dict) or not pr.get("merged_at"):
-                    continue
-                updated = parse_time(pr.get("updated_at"))
-                if updated is not None and updated < job.lower:
-                    continue
-                merged.append(pr)
-            if oldest is not None and oldest < job.lower:
-                break
-        client.stats.count("changes", count)
+            updated = parse_time(pr.get("updated_at"))
+            if updated is not None and updated < job.lower:
+                continue
+            merged.append(pr)
+        job.client.stats.count("changes", count)
         return merged
 
-    async def _first_commit(
-        self, client: HttpClient, repo: str, number: Any, collected: Collected
-    ) -> datetime | None:
-        """When a pull request's first commit was written."""
-        page = await client.get(
-            f"repos/{repo}/pulls/{number}/commits", {"per_page": PER_PAGE}, conditional=False
-        )
-        return first_commit_time(json_list(page, collected, f"{repo} pull {number} commits") or [])
+    def change_record(self, item: dict[str, Any], job: RepoJob) -> dict[str, Any] | None:
+        return change_record(item, repo=job.repo, team=job.team, source=self.name)
 
-    async def _pull_files(
-        self, client: HttpClient, repo: str, number: Any, collected: Collected
-    ) -> list[str]:
-        """The paths a merged pull request touched (both sides of a rename)."""
+    async def first_commit(self, job: RepoJob, number: Any) -> datetime | None:
+        page = await job.client.get(
+            f"repos/{job.repo}/pulls/{number}/commits", {"per_page": PER_PAGE}, conditional=False
+        )
+        where = f"{job.repo} pull {number} commits"
+        return first_commit_time(json_list(page, job.collected, where) or [])
+
+    async def changed_paths(self, job: RepoJob, number: Any) -> list[str]:
         paths: list[str] = []
-        where = f"{repo} pull {number} files"
+        where = f"{job.repo} pull {number} files"
         async for page in paginate_link(
-            client, f"repos/{repo}/pulls/{number}/files", {"per_page": PER_PAGE}
+            job.client, f"repos/{job.repo}/pulls/{number}/files", {"per_page": PER_PAGE}
         ):
-            for item in json_list(page, collected, where) or []:
+            for item in json_list(page, job.collected, where) or []:
                 if isinstance(item, dict):
                     paths.extend(
                         str(item[key])
@@ -426,6 +346,26 @@ class GitHubSource(VcsSource[GitHubOptions]):
                         if isinstance(item.get(key), str)
                     )
         return paths
+
+
+def _workflow_runs(page: Page, collected: Collected, repo: str) -> list[Any] | None:
+    """The page's ``workflow_runs`` (None, counted, when the answer is malformed)."""
+    body = page.data if isinstance(page.data, dict) else None
+    items = body.get("workflow_runs") if body is not None else None
+    if not isinstance(items, list):
+        collected.bad(f"{repo} workflow runs", "malformed answer")
+        return None
+    return items
+
+
+def _created_since(items: list[Any], lower: datetime) -> list[dict[str, Any]]:
+    """The runs created at or after ``lower``."""
+    out = []
+    for run in items:
+        created = parse_time(run.get("created_at")) if isinstance(run, dict) else None
+        if created is not None and created >= lower:
+            out.append(run)
+    return out
 
 
 def _still_running(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from scorecard.sources.records import parse_time
+from scorecard.sources.records import change_event, deployment_event, parse_time
 
 __all__ = [
     "change_record",
@@ -71,21 +71,18 @@ def deployment_record(
     if status_value == "in_progress":
         finished = None
     env = (latest or {}).get("environment") or deployment.get("environment")
-    return {
-        "id": f"{repo}/deployments/{deployment['id']}",
-        "source": source,
-        "team": team,
-        "service": repo.rsplit("/", 1)[-1],
-        "repo": repo,
-        "environment": deployment.get("environment") or env,
-        "status": status_value,
-        "strategy": "unknown",
-        "started_at": started,
-        "finished_at": finished,
-        "commit_sha": deployment.get("sha"),
-        "is_rollback": False,
-        "url": deployment.get("url"),
-    }
+    return deployment_event(
+        f"{repo}/deployments/{deployment['id']}",
+        source,
+        team,
+        repo,
+        environment=deployment.get("environment") or env,
+        status=status_value,
+        started_at=started,
+        finished_at=finished,
+        commit_sha=deployment.get("sha"),
+        url=deployment.get("url"),
+    )
 
 
 def workflow_deployment_record(
@@ -103,21 +100,19 @@ def workflow_deployment_record(
             conclusion, "failure"
         )
         finished = parse_time(run.get("updated_at"))
-    return {
-        "id": f"{repo}/actions/runs/{run['id']}",
-        "source": source,
-        "team": team,
-        "service": repo.rsplit("/", 1)[-1],
-        "repo": repo,
-        "environment": environment,
-        "status": status,
-        "strategy": "unknown",
-        "started_at": started,
-        "finished_at": finished,
-        "commit_sha": run.get("head_sha"),
-        "is_rollback": False,
-        "url": run.get("html_url"),
-    }
+    ident = f"{repo}/actions/runs/{run['id']}"
+    return deployment_event(
+        ident,
+        source,
+        team,
+        repo,
+        environment=environment,
+        status=status,
+        started_at=started,
+        finished_at=finished,
+        commit_sha=run.get("head_sha"),
+        url=run.get("html_url"),
+    )
 
 
 def run_record(
@@ -162,19 +157,17 @@ def change_record(
         for label in pr.get("labels") or []
         if isinstance(label, dict) and isinstance(label.get("name"), str)
     ]
-    return {
-        "id": f"{repo}/pull/{pr['number']}",
-        "source": source,
-        "team": team,
-        "repo": repo,
-        "title": pr.get("title"),
-        "first_commit_at": None,
-        "merged_at": merged,
-        "merge_sha": pr.get("merge_commit_sha"),
-        "deployment_id": None,
-        "labels": labels,
-        "paths": [],
-    }
+    ident = f"{repo}/pull/{pr['number']}"
+    return change_event(
+        ident,
+        source,
+        team,
+        repo,
+        title=pr.get("title"),
+        merged_at=merged,
+        merge_sha=pr.get("merge_commit_sha"),
+        labels=labels,
+    )
 
 
 def first_commit_time(commits: list[Any]) -> datetime | None:

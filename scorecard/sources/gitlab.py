@@ -20,23 +20,23 @@ bookmark and an unchanged project costs only 304s. The token is sent as
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
 from scorecard.sources.paginate import paginate_pages
-from scorecard.sources.records import Collected, glob_match, json_list, matches_any, parse_time
+from scorecard.sources.records import (
+    change_event,
+    deployment_event,
+    glob_match,
+    json_list,
+    matches_any,
+    parse_time,
+)
 from scorecard.sources.registry import register
-from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource, note_oldest, stop_at
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from scorecard.sources.contract import FetchContext
-    from scorecard.sources.http import HttpClient
+from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource
 
 PER_PAGE: Final = 100
 
@@ -82,6 +82,9 @@ class GitLabSource(VcsSource[GitLabOptions]):
     kind = "gitlab"
     Options = GitLabOptions
     repo_word: ClassVar[str] = "project"
+    change_noun: ClassVar[str] = "merge request"
+    change_short: ClassVar[str] = "merge request"
+    change_number: ClassVar[str] = "iid"
 
     def auth(self, token: str) -> Mapping[str, str]:
         return {"PRIVATE-TOKEN": token}
@@ -104,52 +107,30 @@ class GitLabSource(VcsSource[GitLabOptions]):
         return await self.probe_each([self.repo_path(r) for r, _ in self.repos], "projects")
 
     async def _listing(
-        self,
-        client: HttpClient,
-        path: str,
-        params: dict[str, Any],
-        lower: datetime,
-        collected: Collected,
-        what: str,
-        key: str = "updated_at",
+        self, job: RepoJob, what: str, params: dict[str, Any], key: str = "updated_at"
     ) -> AsyncIterator[dict[str, Any]]:
-        """Items of a listing newest first (by ``key``) until past ``lower``."""
-        async for page in paginate_pages(client, path, {**params, "per_page": PER_PAGE}):
-            if stop_at(page, lower):
-                return
-            items = json_list(page, collected, what)
-            if items is None:
+        """The project's ``what`` listing newest first (by ``key``) until past its bookmark."""
+        path = f"projects/{project_id(job.repo)}/{what}"
+        pages = paginate_pages(job.client, path, {**params, "per_page": PER_PAGE})
+        async for item in self.newest_first(job, pages, job.repo, key):
+            if not isinstance(item, dict):
+                job.collected.bad(job.repo, "not an object")
                 continue
-            oldest = note_oldest(client, page, items, key)
-            for item in items:
-                if not isinstance(item, dict):
-                    collected.bad(what, "not an object")
-                    continue
-                when = parse_time(item.get(key))
-                if when is not None and when < lower:
-                    continue
-                yield item
-            if oldest is not None and oldest < lower:
-                return
+            when = parse_time(item.get(key))
+            if when is not None and when < job.lower:
+                continue
+            yield item
 
-    async def _deployments(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> None:
-        repo, team, lower = job.repo, job.team, job.lower
-        path = f"projects/{project_id(repo)}/deployments"
-        params = {"order_by": "updated_at", "sort": "desc"}
+    async def _deployments(self, job: RepoJob) -> None:
+        repo, collected = job.repo, job.collected
         count = 0
-        async for item in self._listing(client, path, params, lower, collected, repo):
+        params = {"order_by": "updated_at", "sort": "desc"}
+        async for item in self._listing(job, "deployments", params):
             count += 1
             env = (item.get("environment") or {}).get("name")
             if not self.relevant_env(env):
                 continue
-            record = deployment_record(item, repo=repo, team=team, source=self.name)
+            record = deployment_record(item, repo=repo, team=job.team, source=self.name)
             if record is None:
                 collected.bad(f"{repo} deployment {item.get('id')}", "unreadable deployment")
                 continue
@@ -159,28 +140,19 @@ class GitLabSource(VcsSource[GitLabOptions]):
                 matches_any(commit.get("title"), self.rollback_patterns)
             )
             collected.add("deployments", record, f"{repo} deployment {item.get('id')}")
-        client.stats.count("deployments", count)
+        job.client.stats.count("deployments", count)
 
-    async def _deploy_jobs(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> None:
-        repo, team, branch, lower = job.repo, job.team, job.default_branch, job.lower
-        path = f"projects/{project_id(repo)}/jobs"
-        params = {"scope[]": ["success", "failed", "canceled"]}
+    async def _deploy_jobs(self, job: RepoJob) -> None:
+        repo, collected = job.repo, job.collected
         target = self.production[0] if self.production else "production"
-        jobs = self._listing(client, path, params, lower, collected, repo, "created_at")
-        async for item in jobs:
-            if item.get("ref") != branch or not glob_match(
+        params = {"scope[]": ["success", "failed", "canceled"]}
+        async for item in self._listing(job, "jobs", params, "created_at"):
+            if item.get("ref") != job.default_branch or not glob_match(
                 item.get("name"), self.options.deploy_jobs
             ):
                 continue
             record = job_deployment_record(
-                item, repo=repo, team=team, source=self.name, environment=target
+                item, repo=repo, team=job.team, source=self.name, environment=target
             )
             if record is None:
                 collected.bad(f"{repo} job {item.get('id')}", "unreadable job")
@@ -189,86 +161,49 @@ class GitLabSource(VcsSource[GitLabOptions]):
             record["is_rollback"] = matches_any(commit.get("title"), self.rollback_patterns)
             collected.add("deployments", record, f"{repo} job {item.get('id')}")
 
-    async def _pipelines(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> None:
-        repo, team, branch, lower = job.repo, job.team, job.default_branch, job.lower
-        path = f"projects/{project_id(repo)}/pipelines"
-        params = {"ref": branch, "order_by": "updated_at", "sort": "desc"}
+    async def _pipelines(self, job: RepoJob) -> None:
+        repo, collected = job.repo, job.collected
         count = 0
-        async for item in self._listing(client, path, params, lower, collected, repo):
+        params = {"ref": job.default_branch, "order_by": "updated_at", "sort": "desc"}
+        async for item in self._listing(job, "pipelines", params):
             count += 1
-            record = pipeline_record(item, repo=repo, team=team, source=self.name)
+            record = pipeline_record(item, repo=repo, team=job.team, source=self.name)
             if record is None:
                 collected.bad(f"{repo} pipeline {item.get('id')}", "unreadable pipeline")
                 continue
             if record.pop("pending"):
                 continue  # reappears (newly updated) once it finishes
-            record["is_default_branch"] = record["branch"] == branch
+            record["is_default_branch"] = record["branch"] == job.default_branch
             collected.add("ci_runs", record, f"{repo} pipeline {item.get('id')}")
-        client.stats.count("ci_runs", count)
+        job.client.stats.count("ci_runs", count)
 
-    async def _merge_requests(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> None:
-        repo, team, lower = job.repo, job.team, job.lower
-        path = f"projects/{project_id(repo)}/merge_requests"
+    async def _merge_requests(self, job: RepoJob) -> None:
         params = {"state": "merged", "order_by": "updated_at", "sort": "desc"}
-        cache = self.change_cache(previous, repo)
-        merged = [mr async for mr in self._listing(client, path, params, lower, collected, repo)]
-        client.stats.count("changes", len(merged))
+        merged = [mr async for mr in self._listing(job, "merge_requests", params)]
+        job.client.stats.count("changes", len(merged))
+        await self.add_changes(job, merged)
 
-        async def one(mr: dict[str, Any]) -> None:
-            iid = mr.get("iid")
-            record = change_record(mr, repo=repo, team=team, source=self.name)
-            if record is None:
-                collected.bad(f"{repo} merge request {iid}", "unreadable merge request")
-                return
-            await cache.fill(
-                record,
-                lambda: self._first_commit(client, repo, iid, collected),
-                lambda: self._changed_paths(client, repo, iid, collected),
-            )
-            collected.add("changes", record, f"{repo} merge request {iid}")
+    def change_record(self, item: dict[str, Any], job: RepoJob) -> dict[str, Any] | None:
+        return change_record(item, repo=job.repo, team=job.team, source=self.name)
 
-        await asyncio.gather(*(one(mr) for mr in merged))
-
-    async def _mr_pages(
-        self, client: HttpClient, repo: str, iid: Any, what: str, collected: Collected
-    ) -> list[Any]:
+    async def _mr_pages(self, job: RepoJob, iid: Any, what: str) -> list[Any]:
         """Every item of one merge request's ``what`` listing (commits, diffs)."""
         items: list[Any] = []
-        where = f"{repo} !{iid}" + (" diffs" if what == "diffs" else "")
+        where = f"{job.repo} !{iid}" + (" diffs" if what == "diffs" else "")
         async for page in paginate_pages(
-            client,
-            f"projects/{project_id(repo)}/merge_requests/{iid}/{what}",
+            job.client,
+            f"projects/{project_id(job.repo)}/merge_requests/{iid}/{what}",
             {"per_page": PER_PAGE},
             conditional=False,
         ):
-            items.extend(json_list(page, collected, where) or [])
+            items.extend(json_list(page, job.collected, where) or [])
         return items
 
-    async def _first_commit(
-        self, client: HttpClient, repo: str, iid: Any, collected: Collected
-    ) -> datetime | None:
-        """When a merge request's first commit was written."""
-        return first_commit_time(await self._mr_pages(client, repo, iid, "commits", collected))
+    async def first_commit(self, job: RepoJob, number: Any) -> datetime | None:
+        return first_commit_time(await self._mr_pages(job, number, "commits"))
 
-    async def _changed_paths(
-        self, client: HttpClient, repo: str, iid: Any, collected: Collected
-    ) -> list[str]:
-        """The paths a merged merge request changed (both sides of a move)."""
-        diffs = await self._mr_pages(client, repo, iid, "diffs", collected)
+    async def changed_paths(self, job: RepoJob, number: Any) -> list[str]:
+        diffs = await self._mr_pages(job, number, "diffs")
         return [path for diff in diffs if isinstance(diff, dict) for path in _diff_paths(diff)]
 
 
@@ -300,22 +235,18 @@ def deployment_record(
             finished = parse_time(item.get("updated_at"))
         if finished is None:
             finished = parse_time(item.get("updated_at"))
-    environment = (item.get("environment") or {}).get("name")
-    return {
-        "id": f"{repo}/deployments/{item['id']}",
-        "source": source,
-        "team": team,
-        "service": repo.rsplit("/", 1)[-1],
-        "repo": repo,
-        "environment": environment,
-        "status": status,
-        "strategy": "unknown",
-        "started_at": parse_time(deployable.get("started_at")) or started,
-        "finished_at": finished,
-        "commit_sha": item.get("sha") or (deployable.get("commit") or {}).get("id"),
-        "is_rollback": False,
-        "url": deployable.get("web_url"),
-    }
+    return deployment_event(
+        f"{repo}/deployments/{item['id']}",
+        source,
+        team,
+        repo,
+        environment=(item.get("environment") or {}).get("name"),
+        status=status,
+        started_at=parse_time(deployable.get("started_at")) or started,
+        finished_at=finished,
+        commit_sha=item.get("sha") or (deployable.get("commit") or {}).get("id"),
+        url=deployable.get("web_url"),
+    )
 
 
 def job_deployment_record(
@@ -326,21 +257,21 @@ def job_deployment_record(
     started = parse_time(job.get("started_at")) or parse_time(job.get("created_at"))
     if status is None or started is None or job.get("id") is None:
         return None
-    return {
-        "id": f"{repo}/jobs/{job['id']}",
-        "source": source,
-        "team": team,
-        "service": repo.rsplit("/", 1)[-1],
-        "repo": repo,
-        "environment": environment,
-        "status": status,
-        "strategy": "unknown",
-        "started_at": started,
-        "finished_at": parse_time(job.get("finished_at")),
-        "commit_sha": (job.get("commit") or {}).get("id"),
-        "is_rollback": False,
-        "url": job.get("web_url"),
-    }
+    ident = f"{repo}/jobs/{job['id']}"
+    finished = parse_time(job.get("finished_at"))
+    sha = (job.get("commit") or {}).get("id")
+    return deployment_event(
+        ident,
+        source,
+        team,
+        repo,
+        environment=environment,
+        status=status,
+        started_at=started,
+        finished_at=finished,
+        commit_sha=sha,
+        url=job.get("web_url"),
+    )
 
 
 def pipeline_record(
@@ -378,19 +309,18 @@ def change_record(
     if merged is None or mr.get("iid") is None:
         return None
     labels = [label for label in mr.get("labels") or [] if isinstance(label, str)]
-    return {
-        "id": f"{repo}/merge_requests/{mr['iid']}",
-        "source": source,
-        "team": team,
-        "repo": repo,
-        "title": mr.get("title"),
-        "first_commit_at": None,
-        "merged_at": merged,
-        "merge_sha": mr.get("merge_commit_sha") or mr.get("squash_commit_sha") or mr.get("sha"),
-        "deployment_id": None,
-        "labels": labels,
-        "paths": [],
-    }
+    ident = f"{repo}/merge_requests/{mr['iid']}"
+    sha = mr.get("merge_commit_sha") or mr.get("squash_commit_sha") or mr.get("sha")
+    return change_event(
+        ident,
+        source,
+        team,
+        repo,
+        title=mr.get("title"),
+        merged_at=merged,
+        merge_sha=sha,
+        labels=labels,
+    )
 
 
 def first_commit_time(commits: list[Any]) -> datetime | None:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PROBLEMS_PER_SOURCE",
     "Collected",
+    "change_event",
+    "deployment_event",
     "glob_match",
     "iso",
     "json_list",
@@ -137,3 +139,45 @@ def json_list(page: Page, collected: Collected, where: str) -> list[Any] | None:
         collected.bad(where, "malformed answer")
         return None
     return page.data
+
+
+def deployment_event(
+    ident: str, source: str, team: str | None, repo: str, **fields: Any
+) -> dict[str, Any]:
+    """A ``Deployment`` event of ``repo`` (its service is the repo's name): ``fields``
+    give environment, status, started_at, finished_at, commit_sha and url."""
+    return {
+        "id": ident,
+        "source": source,
+        "team": team,
+        "service": repo.rsplit("/", 1)[-1],
+        "repo": repo,
+        "environment": fields.get("environment"),
+        "status": fields.get("status"),
+        "strategy": "unknown",
+        "started_at": fields.get("started_at"),
+        "finished_at": fields.get("finished_at"),
+        "commit_sha": fields.get("commit_sha"),
+        "is_rollback": False,
+        "url": fields.get("url"),
+    }
+
+
+def change_event(
+    ident: str, source: str, team: str | None, repo: str, **fields: Any
+) -> dict[str, Any]:
+    """A ``Change`` event (``first_commit_at`` and ``paths`` are filled in later):
+    ``fields`` give title, merged_at, merge_sha and labels."""
+    return {
+        "id": ident,
+        "source": source,
+        "team": team,
+        "repo": repo,
+        "title": fields.get("title"),
+        "first_commit_at": None,
+        "merged_at": fields.get("merged_at"),
+        "merge_sha": fields.get("merge_sha"),
+        "deployment_id": None,
+        "labels": fields.get("labels") or [],
+        "paths": [],
+    }

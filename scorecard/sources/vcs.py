@@ -10,8 +10,9 @@ team, concurrently, and builds the result.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
@@ -19,7 +20,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.options import HttpOptions, option
 from scorecard.sources.api import ApiSource
-from scorecard.sources.records import Collected, glob_match, iso, merge_frames, parse_time
+from scorecard.sources.records import (
+    Collected,
+    glob_match,
+    iso,
+    json_list,
+    merge_frames,
+    parse_time,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +42,9 @@ __all__ = [
     "OVERLAP",
     "RepoJob",
     "RepoState",
+    "Stream",
     "VcsOptions",
+    "VcsRun",
     "VcsSource",
     "compile_patterns",
     "lower_bound",
@@ -103,9 +113,23 @@ class RepoState:
 
 
 @dataclass
-class RepoJob:
-    """One stream of one repo in one sync: where it starts and what it learned."""
+class VcsRun:
+    """One fetch of a VCS source: what every repo's streams share."""
 
+    client: HttpClient
+    ctx: FetchContext
+    previous: dict[str, pd.DataFrame]
+    """The cached events the fresh ones merge into."""
+    collected: Collected
+    repo_states: dict[str, Any] = field(default_factory=dict)
+    """Repo -> its saved :class:`RepoState` JSON (updated as repos finish)."""
+
+
+@dataclass
+class RepoJob:
+    """One stream of one repo in one fetch: where it starts and what it learned."""
+
+    run: VcsRun
     repo: str
     team: str | None
     lower: datetime
@@ -114,11 +138,16 @@ class RepoJob:
     old_pending: datetime | None = None
     saw_unchanged: bool = False
 
+    @property
+    def client(self) -> HttpClient:
+        return self.run.client
 
-Stream = Callable[
-    ["HttpClient", "FetchContext", RepoJob, "dict[str, pd.DataFrame]", Collected],
-    Awaitable["datetime | None"],
-]
+    @property
+    def collected(self) -> Collected:
+        return self.run.collected
+
+
+Stream = Callable[[RepoJob], Awaitable["datetime | None"]]
 """Reads one stream of one repo; returns the start of its oldest event still running."""
 
 
@@ -322,28 +351,23 @@ class VcsSource(ApiSource[VcsOptionsT]):
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         previous, state = self.start(ctx, needs_previous=True)
-        repo_states: dict[str, Any] = dict(state.get("repos") or {})
         client = self.client(validators=state.get("http") or {})
-        collected = Collected()
+        run = VcsRun(client, ctx, previous, Collected(), dict(state.get("repos") or {}))
         if not self.repos:
-            collected.problem(f"no team lists a {self.repo_word}, so there is nothing to fetch")
+            run.collected.problem(f"no team lists a {self.repo_word}, so there is nothing to fetch")
         async with client:
             _, failures = await self.gather(
-                [
-                    self.sync_repo(client, ctx, repo, team, repo_states, previous, collected)
-                    for repo, team in self.repos
-                ]
+                [self.sync_repo(run, repo, team) for repo, team in self.repos]
             )
-        self.settle(failures, collected, client, total=len(self.repos))
+        self.settle(failures, run.collected, client, total=len(self.repos))
         self.finished(ctx, client)
         new_state = {
             "version": self.state_version,
-            "repos": {repo: repo_states[repo] for repo, _ in self.repos if repo in repo_states},
+            "repos": {r: run.repo_states[r] for r, _ in self.repos if r in run.repo_states},
             "http": client.validators,
         }
-        return self.result(
-            collected, client, frames=self.frames(previous, collected), state=new_state
-        )
+        frames = self.frames(previous, run.collected)
+        return self.result(run.collected, client, frames=frames, state=new_state)
 
     def frames(
         self, previous: Mapping[str, pd.DataFrame], collected: Collected
@@ -374,70 +398,117 @@ class VcsSource(ApiSource[VcsOptionsT]):
             branch = old.get("default_branch") or "main"
         return str(branch)
 
-    async def sync_repo(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        repo: str,
-        team: str | None,
-        repo_states: dict[str, Any],
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-    ) -> None:
+    async def sync_repo(self, run: VcsRun, repo: str, team: str | None) -> None:
         """Every stream of one repo; raises only when all of them failed."""
-        old = dict(repo_states.get(repo) or {}) if not ctx.full else {}
+        ctx = run.ctx
+        old = dict(run.repo_states.get(repo) or {}) if not ctx.full else {}
         new = RepoState.resume(ctx, old, pending=self.keeps_pending)
         ctx.progress(f"{repo}: fetching")
-        new.default_branch = await self.default_branch(client, repo, old)
+        new.default_branch = await self.default_branch(run.client, repo, old)
         streams = self.streams()
         errors: list[Exception] = []
         for stream, read in streams.items():
             job = RepoJob(
-                repo=repo,
-                team=team,
+                run,
+                repo,
+                team,
                 lower=lower_bound(ctx, old, stream),
                 default_branch=new.default_branch,
                 old_pending=parse_time((new.pending or {}).get(stream)),
             )
-            error = await self.sync_stream(client, ctx, job, stream, read, previous, collected, new)
+            error = await self.sync_stream(job, stream, read, new)
             if error is not None:
                 errors.append(error)
-        repo_states[repo] = new.to_json()
+        run.repo_states[repo] = new.to_json()
         if len(errors) == len(streams):
             raise errors[0]
 
     async def sync_stream(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        job: RepoJob,
-        stream: str,
-        read: Stream,
-        previous: dict[str, pd.DataFrame],
-        collected: Collected,
-        state: RepoState,
+        self, job: RepoJob, stream: str, read: Stream, state: RepoState
     ) -> Exception | None:
         """One stream of one repo, its bookmark moved on success; the error otherwise
         (a spent rate limit and fatal errors stop the repo)."""
-        malformed_before = client.stats.malformed
+        collected = job.collected
+        malformed_before = job.client.stats.malformed
         try:
-            pending = await read(client, ctx, job, previous, collected)
+            pending = await read(job)
         except (RateLimitExhausted, FatalSourceError):
             raise
         except SourceError as exc:
             collected.complete = False
             collected.problem(f"{job.repo} {stream}: {exc}")
             return exc
-        if self.skipped_page_keeps_bookmark and client.stats.malformed > malformed_before:
+        if self.skipped_page_keeps_bookmark and job.client.stats.malformed > malformed_before:
             # A skipped page may hold events: keep the old bookmark so the next
             # sync reads this range again.
             collected.complete = False
             collected.problem(f"{job.repo} {stream}: a malformed page was skipped")
             return None
-        state.bookmarks[stream] = iso(ctx.until)
+        state.bookmarks[stream] = iso(job.run.ctx.until)
         if state.pending is not None:
             if pending is not None:
                 state.pending[stream] = iso(pending)
             else:
                 state.pending.pop(stream, None)
         return None
+
+    # --- listings and changes -------------------------------------------------------------
+
+    @staticmethod
+    async def newest_first(
+        job: RepoJob, pages: AsyncIterator[Page], what: str, key: str
+    ) -> AsyncIterator[Any]:
+        """Every item of a listing sorted newest first (by ``key``), page by page,
+        until a page reaches past ``job.lower`` (an unchanged page that does stops
+        the listing at once)."""
+        async for page in pages:
+            if stop_at(page, job.lower):
+                return
+            items = json_list(page, job.collected, what)
+            if items is None:
+                continue
+            oldest = note_oldest(job.client, page, items, key)
+            for item in items:
+                yield item
+            if oldest is not None and oldest < job.lower:
+                return
+
+    change_noun: ClassVar[str] = "change"
+    """What the vendor calls a merged change ("pull request")."""
+    change_short: ClassVar[str] = "change"
+    """How messages name one ("pull", as in "acme/api pull 12")."""
+    change_number: ClassVar[str] = "number"
+    """The field numbering a change within its repo."""
+
+    def change_record(self, item: dict[str, Any], job: RepoJob) -> dict[str, Any] | None:
+        """A ``Change`` event from a merged change (None when unreadable)."""
+        raise NotImplementedError
+
+    async def first_commit(self, job: RepoJob, number: Any) -> datetime | None:
+        """When the change's first commit was written."""
+        raise NotImplementedError
+
+    async def changed_paths(self, job: RepoJob, number: Any) -> list[str]:
+        """The paths the change touched (both sides of a move)."""
+        raise NotImplementedError
+
+    async def add_changes(self, job: RepoJob, merged: Sequence[dict[str, Any]]) -> None:
+        """Record merged changes, each with its first commit (and paths), fetched only
+        when the cache does not have them yet."""
+        cache = self.change_cache(job.run.previous, job.repo)
+
+        async def one(item: dict[str, Any]) -> None:
+            number = item.get(self.change_number)
+            where = f"{job.repo} {self.change_short} {number}"
+            record = self.change_record(item, job)
+            if record is None:
+                job.collected.bad(where, f"unreadable {self.change_noun}")
+                return
+            await cache.fill(
+                record,
+                lambda: self.first_commit(job, number),
+                lambda: self.changed_paths(job, number),
+            )
+            job.collected.add("changes", record, where)
+
+        await asyncio.gather(*(one(item) for item in merged))
