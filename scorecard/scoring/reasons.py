@@ -1,191 +1,41 @@
-"""Bands, scores, flags and their plain-language reasons (SPEC §3).
+"""Flags and their plain-language reasons (SPEC §3): why a team is outpacing,
+unstable, eroding, stale or without data, why a change class is riskier, and
+the sentence behind each score.
 
-Pure: metrics in, a scored table out. The arithmetic is vectorized; only the
-reasons (a few strings per team) are built per row, because they are prose.
-Every number a lead sees comes with the sentence that explains it.
+Every number a lead sees comes with the sentence that explains it. Reasons are
+prose, a few strings per team, so they are built per row; the numbers come
+from :mod:`scorecard.scoring.scores` and are written by :mod:`scorecard.text`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
 import pandas as pd
 
-from scorecard.bands import BAND_COLUMNS, BAND_SCORES, Benchmarks
-from scorecard.classes import class_metrics, empty_classes
-from scorecard.metrics import (
-    METRIC_COLUMNS,
-    PRESSURE_METRICS,
-    RIGOR_METRICS,
-    STABILITY_METRICS,
-    Prepared,
-    TeamMetrics,
-    team_metrics,
-)
-from scorecard.model import UNASSIGNED
+from scorecard.bands import Benchmarks
+from scorecard.metrics import PRESSURE_METRICS, RIGOR_METRICS, STABILITY_METRICS
+from scorecard.scoring.scores import EPS
 from scorecard.text import has_value, hours, num, pct_change, percent
 
 if TYPE_CHECKING:
-    from scorecard.config import ChangeClassConfig
-    from scorecard.request import ScoreRequest
     from scorecard.status import SourceStatus
 
-SCORE_COLUMNS: Final = ("pressure", "rigor", "stability", "gap", "grade")
-SUMMARY_COLUMNS: Final = (
-    "team",
-    "window_start",
-    "window_end",
-    *METRIC_COLUMNS,
-    *SCORE_COLUMNS,
-    "flags",
-    "reasons",
-)
+__all__ = [
+    "FLAG_ORDER",
+    "Context",
+    "class_flags",
+    "class_reason",
+    "flags_and_reasons",
+    "stale_reason",
+    "stale_reasons",
+    "with_class_flags",
+]
+
 FLAG_ORDER: Final = ("outpacing", "unstable", "eroding", "stale", "no-data")
-GRADES: Final = ((85.0, "A"), (70.0, "B"), (55.0, "C"), (40.0, "D"))
-EPS: Final = 1e-9
-
-
-# --------------------------------------------------------------------------- bands
-
-
-def band_at_least(values: pd.Series, thresholds: tuple[float, float, float]) -> pd.Series:
-    """elite/high/medium/low for metrics where higher is better (value ≥ threshold)."""
-    return _banded(values, [values >= t - EPS for t in thresholds])
-
-
-def band_under(values: pd.Series, thresholds: tuple[float, float, float]) -> pd.Series:
-    """Bands for durations where lower is better (value < threshold)."""
-    return _banded(values, [values < t for t in thresholds])
-
-
-def band_at_most(values: pd.Series, thresholds: tuple[float, float, float]) -> pd.Series:
-    """Bands for rates where lower is better (value ≤ threshold)."""
-    return _banded(values, [values <= t + EPS for t in thresholds])
-
-
-def _banded(values: pd.Series, conditions: list[pd.Series]) -> pd.Series:
-    chosen = np.select(conditions, ["elite", "high", "medium"], default="low")
-    return pd.Series(chosen, index=values.index, dtype=object).where(values.notna())
-
-
-def deploy_frequency_band(metrics: pd.DataFrame, bench: Benchmarks, window_days: int) -> pd.Series:
-    """SPEC §2: elite/high by median deploy days per week, medium by deploy count."""
-    days = metrics["deploy_days_per_week_p50"]
-    deploys = metrics["deploys"]
-    chosen = np.select(
-        [
-            days >= bench.deploy_days_per_week_elite - EPS,
-            days >= bench.deploy_days_per_week_high - EPS,
-            deploys >= window_days / bench.deploys_medium_per_days - EPS,
-        ],
-        ["elite", "high", "medium"],
-        default="low",
-    )
-    return pd.Series(chosen, index=metrics.index, dtype=object).where(deploys.notna())
-
-
-def bands(metrics: pd.DataFrame, bench: Benchmarks, window_days: int) -> pd.DataFrame:
-    """Every band of SPEC §2 for each team (None where the metric is empty)."""
-    return pd.DataFrame(
-        {
-            "deploy_frequency_band": deploy_frequency_band(metrics, bench, window_days),
-            "lead_time_band": band_under(
-                metrics["lead_time_p50_hours"], bench.lead_time_hours_under
-            ),
-            "change_failure_rate_band": band_at_most(
-                metrics["change_failure_rate"], bench.change_failure_rate_max
-            ),
-            "recovery_band": band_under(
-                metrics["recovery_time_p50_hours"], bench.recovery_hours_under
-            ),
-            "coverage_band": band_at_least(metrics["coverage_pct"], bench.coverage_min),
-            "canary_band": band_at_least(metrics["canary_share"], bench.canary_share_min),
-            "ci_band": band_at_least(metrics["ci_success_rate"], bench.ci_success_min),
-        },
-        index=metrics.index,
-        columns=list(BAND_COLUMNS),
-    )
-
-
-def band_score(band: pd.Series) -> pd.Series:
-    """elite 100, high 75, medium 50, low 25; empty stays empty."""
-    return band.map(BAND_SCORES).astype(float)
-
-
-# --------------------------------------------------------------------------- scores
-
-
-def declines(current: pd.DataFrame, previous: pd.DataFrame, bench: Benchmarks) -> pd.DataFrame:
-    """Which rigor metrics declined materially (coverage vs window start, others vs before)."""
-    canary_drop = previous["canary_share"] - current["canary_share"]
-    ci_drop = previous["ci_success_rate"] - current["ci_success_rate"]
-    return pd.DataFrame(
-        {
-            "coverage": (current["coverage_delta_pts"] <= -bench.coverage_decline_pts + EPS),
-            "canary": canary_drop >= bench.canary_decline - EPS,
-            "ci": ci_drop >= bench.ci_success_decline - EPS,
-        },
-        index=current.index,
-    ).fillna(False)
-
-
-def scores(
-    current: pd.DataFrame, previous: pd.DataFrame, bench: Benchmarks, window_days: int
-) -> pd.DataFrame:
-    """Bands, pressure, rigor, stability, gap and grade per team."""
-    banded = bands(current, bench, window_days)
-    trend = current["velocity_trend"]
-    trend_points = (trend * bench.trend_weight).clip(-bench.trend_cap, bench.trend_cap).fillna(0)
-    pressure = (band_score(banded["deploy_frequency_band"]) + trend_points).clip(0, 100)
-
-    declined = declines(current, previous, bench)
-    rigor_parts = pd.DataFrame(
-        {
-            "coverage": band_score(banded["coverage_band"]),
-            "canary": band_score(banded["canary_band"]),
-            "ci": band_score(banded["ci_band"]),
-        }
-    )
-    weights = pd.Series(
-        {"coverage": bench.weight_coverage, "canary": bench.weight_canary, "ci": bench.weight_ci}
-    )
-    present = rigor_parts.notna()
-    weight_sum = present.mul(weights, axis=1).sum(axis=1)
-    weighted = rigor_parts.fillna(0).mul(weights, axis=1).sum(axis=1)
-    rigor_mean = (weighted / weight_sum).where(weight_sum > 0)
-    rigor = (rigor_mean - bench.decline_penalty * declined.sum(axis=1)).clip(lower=0)
-
-    stability = pd.DataFrame(
-        {
-            "lead": band_score(banded["lead_time_band"]),
-            "cfr": band_score(banded["change_failure_rate_band"]),
-            "recovery": band_score(banded["recovery_band"]),
-        }
-    ).mean(axis=1, skipna=True)
-    overall = pd.concat([rigor, stability], axis=1).mean(axis=1, skipna=True)
-    out = banded.assign(
-        pressure=pressure,
-        rigor=rigor,
-        stability=stability,
-        gap=pressure - rigor,
-        grade=grade_of(overall),
-        declined_coverage=declined["coverage"],
-        declined_canary=declined["canary"],
-        declined_ci=declined["ci"],
-    )
-    return out
-
-
-def grade_of(values: pd.Series) -> pd.Series:
-    """A ≥ 85, B ≥ 70, C ≥ 55, D ≥ 40, else F; empty when there is nothing to grade."""
-    chosen = np.select(
-        [values >= cut - EPS for cut, _ in GRADES], [g for _, g in GRADES], default="F"
-    )
-    return pd.Series(chosen, index=values.index, dtype=object).where(values.notna())
 
 
 # --------------------------------------------------------------------------- flags and reasons
@@ -368,92 +218,6 @@ def _parts_text(cur: pd.Series, sc: pd.Series, parts: Sequence[Part]) -> str:
     )
 
 
-# --------------------------------------------------------------------------- the report
-
-
-@dataclass(frozen=True)
-class Report:
-    """A whole scorecard: one scored row per team plus what screens and exports need."""
-
-    org: str
-    as_of: pd.Timestamp
-    window_days: int
-    table: pd.DataFrame  # index team; METRIC_COLUMNS, bands, scores, flags, reasons
-    previous: pd.DataFrame
-    weekly_deploys: pd.DataFrame
-    prepared: Prepared
-    bench: Benchmarks
-    # one row per team and change class with deploys in the window (classes.CLASS_COLUMNS)
-    classes: pd.DataFrame = field(default_factory=empty_classes)
-
-    @property
-    def start(self) -> pd.Timestamp:
-        return self.as_of - pd.Timedelta(days=self.window_days)
-
-    def summary(self) -> pd.DataFrame:
-        """The SPEC §3 summary export columns, one row per team, in order."""
-        table = self.table.reset_index()
-        table["team"] = table["team"].astype(str)
-        table["window_start"] = self.start
-        table["window_end"] = self.as_of
-        return table[list(SUMMARY_COLUMNS)]
-
-
-def score_metrics(
-    metrics: TeamMetrics,
-    bench: Benchmarks,
-    window_days: int,
-    stale: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Metrics + bands + scores + flags + reasons for every team."""
-    scored = scores(metrics.current, metrics.previous, bench, window_days)
-    ctx = Context(window_days=window_days, bench=bench, stale=dict(stale or {}))
-    flags, reasons = flags_and_reasons(metrics.current, metrics.previous, scored, ctx)
-    table = pd.concat([metrics.current, scored], axis=1)
-    table["flags"] = flags
-    table["reasons"] = reasons
-    return table
-
-
-def build_report(
-    prep: Prepared,
-    request: ScoreRequest | None = None,
-    *,
-    bench: Benchmarks,
-    org: str = "scorecard",
-    stale: Mapping[str, str] | None = None,
-    change_classes: Sequence[ChangeClassConfig] = (),
-    as_of: datetime | None = None,
-    window_days: int | None = None,
-) -> Report:
-    """Score every team for the request's window (``window_days`` ending at ``as_of``).
-
-    With ``change_classes``, the report carries the per-team class table and
-    each ungated class adds an ``ungated-<class>`` flag (after the standard
-    flags) and a reason (after the flag reasons).
-
-    ``as_of`` and ``window_days`` stand in for ``request`` while callers move to
-    passing the :class:`~scorecard.request.ScoreRequest` itself.
-    """
-    if request is not None:
-        as_of, window_days = request.as_of, request.window_days
-    if as_of is None or window_days is None:
-        raise TypeError("build_report needs a request (or as_of and window_days)")
-    metrics = team_metrics(prep, as_of, window_days)
-    table = score_metrics(metrics, bench, window_days, stale)
-    class_table = class_metrics(prep, change_classes, metrics.start, metrics.end)
-    table = with_class_flags(table, class_table)
-    if not _unassigned_has_events(prep):
-        table = table.drop(index=UNASSIGNED, errors="ignore")
-    table.index = pd.Index([str(t) for t in table.index], name="team")
-    previous = metrics.previous.set_axis([str(t) for t in metrics.previous.index], axis=0)
-    weekly = metrics.weekly_deploys.set_axis([str(t) for t in metrics.weekly_deploys.index])
-    # fields in order: org, as_of, window_days, table, previous, weekly_deploys, prepared, bench
-    return Report(
-        org, metrics.end, window_days, table, previous, weekly, prep, bench, classes=class_table
-    )
-
-
 # --------------------------------------------------------------------------- change classes
 
 
@@ -529,10 +293,6 @@ def with_class_flags(table: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame
     table["flags"] = pd.Series(new_flags, index=table.index, dtype=object)
     table["reasons"] = pd.Series(new_reasons, index=table.index, dtype=object)
     return table
-
-
-def _unassigned_has_events(prep: Prepared) -> bool:
-    return any(bool(flags.get(UNASSIGNED, False)) for flags in prep.has.values())
 
 
 def stale_reasons(
