@@ -16,6 +16,9 @@ BENCH  := $(VENV)/.installed-bench
 # GitHub's OpenAPI description (with official example payloads) for the GitHub parsing tests.
 OCTOKIT_DIR := tests/.octokit
 OCTOKIT     := $(OCTOKIT_DIR)/package/generated/api.github.com.json
+# GitHub's public GraphQL schema, to validate and execute the GitHub source's GraphQL documents.
+OCTOKIT_GRAPHQL_DIR := tests/.octokit-graphql
+OCTOKIT_GRAPHQL     := $(OCTOKIT_GRAPHQL_DIR)/package/schema.graphql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +52,13 @@ $(OCTOKIT):
 		&& rm -f octokit-openapi-*.tgz
 	touch $@
 
+$(OCTOKIT_GRAPHQL):
+	mkdir -p $(OCTOKIT_GRAPHQL_DIR)
+	cd $(OCTOKIT_GRAPHQL_DIR) && npm pack --silent @octokit/graphql-schema@15 >/dev/null \
+		&& tar xzf octokit-graphql-schema-*.tgz package/package.json package/schema.graphql \
+		&& rm -f octokit-graphql-schema-*.tgz
+	touch $@
+
 # A real Prometheus and Alertmanager for the prometheus/alertmanager source tests (Debian
 # packages), installed only when missing and running as root; otherwise those tests skip
 # (and fail under CI=true).
@@ -61,7 +71,7 @@ monitoring-prereqs:
 			prometheus prometheus-alertmanager >/dev/null; \
 	fi
 
-test-prereqs: $(OCTOKIT) monitoring-prereqs
+test-prereqs: $(OCTOKIT) $(OCTOKIT_GRAPHQL) monitoring-prereqs
 
 pytest: $(DEV) test-prereqs
 	$(BIN)/pytest -q
