@@ -82,14 +82,7 @@ class CodecovOptions(HttpOptions):
 
     default_api_url: ClassVar[str | None] = "https://api.codecov.io"
 
-    service: Literal[
-        "github",
-        "gitlab",
-        "bitbucket",
-        "github_enterprise",
-        "gitlab_enterprise",
-        "bitbucket_server",
-    ] = "github"
+    service: CodecovService = "github"
     """The git host: `github`, `gitlab`, `bitbucket`, `github_enterprise`,
     `gitlab_enterprise` or `bitbucket_server`."""
     owner: str | None = None
@@ -189,109 +182,105 @@ class CodecovSource(ApiSource[CodecovOptions]):
         branch = self.options.branch or (
             data.get("branch") if isinstance(data.get("branch"), str) else None
         )
+        job = _RepoJob(client, ctx, collected, self.name, repo, team, base, branch)
         totals = data.get("totals") if isinstance(data.get("totals"), dict) else None
         if totals is not None and totals.get("coverage") is not None:
             at = parse_time(data.get("updatestamp")) or ctx.until
-            self._sample(
-                collected, repo, team, min(at, ctx.until), totals.get("coverage"), "totals"
-            )
-        if await self._trend(client, ctx, base, repo, team, branch, collected):
+            job.sample(min(at, ctx.until), totals.get("coverage"), "totals")
+        if await _trend(job):
             return
         fallbacks.append(repo)
-        await self._commits(client, ctx, base, repo, team, branch, collected)
+        await _commits(job)
 
-    async def _trend(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        base: str,
-        repo: str,
-        team: str,
-        branch: str | None,
-        collected: Collected,
-    ) -> int:
-        """Daily samples from the coverage trend; how many days had one (0 when the
-        trend is unavailable, and the commits are read instead)."""
-        params: dict[str, Any] = {
-            "interval": "1d",
-            "start_date": iso(ctx.since),
-            "end_date": iso(ctx.until),
-            "page_size": PAGE_SIZE,
-        }
-        if branch:
-            params["branch"] = branch
-        buckets = 0
-        try:
-            async for page in _pages(client, f"{base}/coverage/", params):
-                for item in _results(page, collected, f"{repo} coverage trend"):
-                    start = parse_time(item.get("timestamp"))
-                    if start is None:
-                        collected.bad(f"{repo} coverage trend", "missing timestamp")
-                        continue
-                    value = item.get("avg", item.get("max"))
-                    at = min(start + INTERVAL, ctx.until)
-                    if self._sample(collected, repo, team, at, value, "trend"):
-                        buckets += 1
-        except (RateLimitExhausted, FatalSourceError):
-            raise
-        except SourceError as exc:
-            collected.problem(f"{repo}: coverage trend unavailable ({exc}); using commit totals")
-        return buckets
 
-    async def _commits(
-        self,
-        client: HttpClient,
-        ctx: FetchContext,
-        base: str,
-        repo: str,
-        team: str,
-        branch: str | None,
-        collected: Collected,
-    ) -> None:
-        params: dict[str, Any] = {"page_size": PAGE_SIZE}
-        if branch:
-            params["branch"] = branch
-        latest: dict[str, tuple[datetime, Any]] = {}
-        async for page in _pages(client, f"{base}/commits/", params):
-            oldest: datetime | None = None
-            for item in _results(page, collected, f"{repo} commits"):
-                at = parse_time(item.get("timestamp"))
-                if at is None:
-                    collected.bad(f"{repo} commit {item.get('commitid', '?')}", "missing timestamp")
-                    continue
-                oldest = at if oldest is None else min(oldest, at)
-                if at < ctx.since or at > ctx.until:
-                    continue
-                totals = item.get("totals")
-                value = totals.get("coverage") if isinstance(totals, dict) else None
-                if value is None:
-                    continue  # not processed yet, or the upload failed: no number to keep
-                day = at.date().isoformat()
-                if day not in latest or latest[day][0] < at:
-                    latest[day] = (at, value)
-            if oldest is not None and oldest < ctx.since:
-                break  # newest first: the rest is older than the range
-        for at, value in latest.values():
-            self._sample(collected, repo, team, at, value, "commit")
+@dataclass(frozen=True)
+class _RepoJob:
+    """One repo's coverage in one fetch."""
 
-    def _sample(
-        self, collected: Collected, repo: str, team: str, at: datetime, value: Any, what: str
-    ) -> bool:
+    client: HttpClient
+    ctx: FetchContext
+    collected: Collected
+    source: str
+    repo: str
+    team: str
+    base: str
+    """The repo's API path."""
+    branch: str | None
+
+    def params(self, **params: Any) -> dict[str, Any]:
+        """``params`` plus a page size and the branch, when one is known."""
+        out: dict[str, Any] = {**params, "page_size": PAGE_SIZE}
+        if self.branch:
+            out["branch"] = self.branch
+        return out
+
+    def sample(self, at: datetime, value: Any, what: str) -> bool:
+        """Keep one coverage sample (a value that is no percentage is skipped)."""
         coverage = _percent(value)
         if coverage is None:
-            collected.bad(f"{repo} {what} at {iso(at)}", f"coverage {value!r} is not a percentage")
+            self.collected.bad(
+                f"{self.repo} {what} at {iso(at)}", f"coverage {value!r} is not a percentage"
+            )
             return False
-        return collected.add(
-            "coverage",
-            {
-                "source": self.name,
-                "team": team,
-                "repo": repo,
-                "measured_at": at,
-                "line_coverage": coverage,
-            },
-            f"{repo} {what}",
-        )
+        record = {
+            "source": self.source,
+            "team": self.team,
+            "repo": self.repo,
+            "measured_at": at,
+            "line_coverage": coverage,
+        }
+        return self.collected.add("coverage", record, f"{self.repo} {what}")
+
+
+async def _trend(job: _RepoJob) -> int:
+    """Daily samples from the coverage trend; how many days had one (0 when the trend
+    is unavailable, and the commits are read instead)."""
+    ctx, repo = job.ctx, job.repo
+    params = job.params(interval="1d", start_date=iso(ctx.since), end_date=iso(ctx.until))
+    buckets = 0
+    try:
+        async for page in _pages(job.client, f"{job.base}/coverage/", params):
+            for item in _results(page, job.collected, f"{repo} coverage trend"):
+                start = parse_time(item.get("timestamp"))
+                if start is None:
+                    job.collected.bad(f"{repo} coverage trend", "missing timestamp")
+                    continue
+                value = item.get("avg", item.get("max"))
+                if job.sample(min(start + INTERVAL, ctx.until), value, "trend"):
+                    buckets += 1
+    except (RateLimitExhausted, FatalSourceError):
+        raise
+    except SourceError as exc:
+        job.collected.problem(f"{repo}: coverage trend unavailable ({exc}); using commit totals")
+    return buckets
+
+
+async def _commits(job: _RepoJob) -> None:
+    """The last commit of each day with totals, newest first down to the range."""
+    ctx = job.ctx
+    latest: dict[str, tuple[datetime, Any]] = {}
+    async for page in _pages(job.client, f"{job.base}/commits/", job.params()):
+        oldest: datetime | None = None
+        for item in _results(page, job.collected, f"{job.repo} commits"):
+            at = parse_time(item.get("timestamp"))
+            if at is None:
+                where = f"{job.repo} commit {item.get('commitid', '?')}"
+                job.collected.bad(where, "missing timestamp")
+                continue
+            oldest = at if oldest is None else min(oldest, at)
+            if at < ctx.since or at > ctx.until:
+                continue
+            totals = item.get("totals")
+            value = totals.get("coverage") if isinstance(totals, dict) else None
+            if value is None:
+                continue  # not processed yet, or the upload failed: no number to keep
+            day = at.date().isoformat()
+            if day not in latest or latest[day][0] < at:
+                latest[day] = (at, value)
+        if oldest is not None and oldest < ctx.since:
+            break  # newest first: the rest is older than the range
+    for at, value in latest.values():
+        job.sample(at, value, "commit")
 
 
 def _percent(value: Any) -> float | None:

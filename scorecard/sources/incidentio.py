@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.sources.incidents import (
-    DeploymentLinker,
     IncidentOptions,
     IncidentSource,
     Vocabulary,
+    page_items,
     team_lookup,
 )
 from scorecard.sources.paginate import paginate_cursor
@@ -153,7 +153,6 @@ class IncidentIoSource(IncidentSource[IncidentIoOptions]):
 
     def setup(self, config: Config | None) -> None:
         self.severity_map: dict[str, str] = dict(self.options.severity_map)
-        self.linker = DeploymentLinker(self.options.deployment_link_pattern)
         teams = config.teams if config is not None else ()
         self.teams = team_lookup(
             [(t.name, t.incidentio_teams) for t in teams] + [(t.name, [t.name]) for t in teams],
@@ -214,11 +213,8 @@ class IncidentIoSource(IncidentSource[IncidentIoOptions]):
         ):
             pages += 1
             ctx.progress(f"incidents page {pages}")
-            data = page.data if isinstance(page.data, dict) else None
-            batch = data.get("incidents") if data is not None else None
-            if page.malformed or not isinstance(batch, list):
-                collected.bad(f"incidents page {pages}", "malformed answer")
-                collected.complete = False
+            batch = page_items(page, "incidents", collected, f"incidents page {pages}")
+            if batch is None:
                 return
             for item in batch:
                 if not isinstance(item, dict):

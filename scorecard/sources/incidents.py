@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Awaitable, Iterable, Mapping
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scorecard.sources.contract import FetchContext, SourceResult
-    from scorecard.sources.http import HttpClient
+    from scorecard.sources.http import HttpClient, Page
 
 OVERLAP: Final = timedelta(days=1)
 """Incremental syncs re-read this much before the last sync (late updates, clock skew)."""
@@ -192,17 +193,54 @@ def team_lookup(
     return out
 
 
+def incident_basics(
+    item: Mapping[str, Any], statuses: Vocabulary, created_key: str
+) -> tuple[str, datetime, str] | str:
+    """An incident's id, creation time and our status word, or why it is skipped."""
+    ident = item.get("id")
+    if not isinstance(ident, str) or not ident:
+        return "missing id"
+    created = parse_time(item.get(created_key))
+    if created is None:
+        return f"missing or bad {created_key}"
+    status = statuses.get(item.get("status"))
+    if status is None:
+        return f"unknown status {item.get('status')!r}"
+    return ident, created, status
+
+
+def page_items(page: Page, key: str, collected: Collected, where: str) -> list[Any] | None:
+    """The list under ``key`` in the page's body; None when the answer is malformed
+    (counted, and the result is partial: the listing cannot go on)."""
+    data = page.data if isinstance(page.data, dict) else None
+    items = data.get(key) if data is not None else None
+    if page.malformed or not isinstance(items, list):
+        collected.bad(where, "malformed answer")
+        collected.complete = False
+        return None
+    return items
+
+
 IncidentOptionsT = TypeVar("IncidentOptionsT", bound=IncidentOptions)
 
 
 class IncidentSource(ApiSource[IncidentOptionsT]):
     """An incident tool: one incremental range per sync, incidents merged into the cache."""
 
+    @functools.cached_property
+    def linker(self) -> DeploymentLinker:
+        """Finds explicit deployment ids with ``deployment_link_pattern``."""
+        return DeploymentLinker(self.options.deployment_link_pattern)
+
     async def read(
         self, client: HttpClient, ctx: FetchContext, lower: datetime, collected: Collected
     ) -> None:
         """Read the incidents created from ``lower`` on into ``collected``."""
         raise NotImplementedError
+
+    def severity_vocabulary(self, name: str, defaults: Mapping[str, str]) -> Vocabulary:
+        """The vendor's severity words (``name``): ``defaults`` with ``severity_map`` on top."""
+        return Vocabulary(name, severity_table(defaults, self.options.severity_map))
 
     def vocabularies(self) -> tuple[Vocabulary, ...]:
         """The vendor words this source maps (their unknown values are reported)."""

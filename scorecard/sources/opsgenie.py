@@ -29,7 +29,7 @@ Incremental like the other incident sources. Auth is ``GenieKey <key>``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
-    DeploymentLinker,
     IncidentOptions,
     IncidentSource,
     Vocabulary,
-    severity_table,
+    incident_basics,
+    page_items,
 )
 from scorecard.sources.records import Collected, parse_time
 from scorecard.sources.registry import register
@@ -58,6 +58,13 @@ MAX_RESTARTS: Final = 1000
 
 INCIDENT_STATUSES: Final = {"open": "open", "resolved": "resolved", "closed": "resolved"}
 ALERT_STATUSES: Final = {"open": "open", "closed": "resolved"}
+
+
+_Fields = Callable[
+    [dict[str, Any], datetime, str],
+    tuple["str | None", "str | None", "datetime | None", "str | None"],
+]
+"""Team, service, end and link of one Opsgenie record (incidents and alerts differ)."""
 
 
 def _ms(value: datetime) -> int:
@@ -98,10 +105,7 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
 
     def setup(self, config: Config | None) -> None:
         self.use_alerts = self.options.use_alerts
-        self.linker = DeploymentLinker(self.options.deployment_link_pattern)
-        self.priorities = Vocabulary(
-            "Opsgenie priority", severity_table(DEFAULT_PRIORITIES, self.options.severity_map)
-        )
+        self.priorities = self.severity_vocabulary("Opsgenie priority", DEFAULT_PRIORITIES)
         self.statuses = Vocabulary(
             "Opsgenie status", ALERT_STATUSES if self.use_alerts else INCIDENT_STATUSES
         )
@@ -210,17 +214,14 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
                 }
                 ctx.progress(f"{path} from {start:%Y-%m-%d} offset {offset}")
                 page = await client.get(path, query, conditional=False)
-                data = page.data if isinstance(page.data, dict) else None
-                items = data.get("data") if data is not None else None
-                if page.malformed or not isinstance(items, list):
-                    collected.bad(f"{path} offset {offset}", "malformed answer")
-                    collected.complete = False
+                items = page_items(page, "data", collected, f"{path} offset {offset}")
+                if items is None:
                     return
                 for item in items:
                     at = self._add(item, lower, ctx.until, collected)
                     if at is not None and (newest is None or at > newest):
                         newest = at
-                paging = data.get("paging") if data is not None else None
+                paging = page.data.get("paging")
                 if not items or not (isinstance(paging, dict) and paging.get("next")):
                     return
                 offset += len(items)
@@ -255,22 +256,14 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
 
     # --- records ------------------------------------------------------------------------
 
-    def _common(
-        self, item: dict[str, Any], statuses: Vocabulary
-    ) -> tuple[str, datetime, str, str] | str:
-        ident = item.get("id")
-        if not isinstance(ident, str) or not ident:
-            return "missing id"
-        created = parse_time(item.get("createdAt"))
-        if created is None:
-            return "missing or bad createdAt"
-        status = statuses.get(item.get("status"))
-        if status is None:
-            return f"unknown status {item.get('status')!r}"
+    def _common(self, item: dict[str, Any]) -> tuple[str, datetime, str, str] | str:
+        basics = incident_basics(item, self.statuses, "createdAt")
+        if isinstance(basics, str):
+            return basics
         severity = self.priorities.get(item.get("priority"))
         if severity is None:
             return f"unknown priority {item.get('priority')!r}"
-        return ident, created, status, severity
+        return (*basics, severity)
 
     def _team(self, *team_ids: Any) -> str | None:
         for team_id in team_ids:
@@ -292,10 +285,36 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
         )
 
     def incident_record(self, item: dict[str, Any]) -> dict[str, Any] | str:
-        common = self._common(item, self.statuses)
+        """A normalized incident from an Opsgenie incident, or why it was skipped."""
+        return self._record(item, self._incident_fields)
+
+    def alert_record(self, item: dict[str, Any]) -> dict[str, Any] | str:
+        """A normalized incident from an Opsgenie alert, or why it was skipped."""
+        return self._record(item, self._alert_fields)
+
+    def _record(self, item: dict[str, Any], fields: _Fields) -> dict[str, Any] | str:
+        common = self._common(item)
         if isinstance(common, str):
             return common
         ident, created, status, severity = common
+        team, service, resolved, url = fields(item, created, status)
+        return {
+            "id": ident,
+            "source": self.name,
+            "team": team,
+            "service": service,
+            "title": item.get("message") if isinstance(item.get("message"), str) else None,
+            "severity": severity,
+            "created_at": created,
+            "resolved_at": max(resolved, created) if resolved is not None else None,
+            "deployment_id": self._deployment(item),
+            "url": url,
+        }
+
+    def _incident_fields(
+        self, item: dict[str, Any], created: datetime, status: str
+    ) -> tuple[str | None, str | None, datetime | None, str | None]:
+        """An incident's team, service (its first impacted one), end and link."""
         resolved = None
         if status == "resolved":
             resolved = parse_time(item.get("impactEndDate")) or parse_time(item.get("updatedAt"))
@@ -305,24 +324,13 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
         )
         raw_links = item.get("links")
         links: dict[str, Any] = raw_links if isinstance(raw_links, dict) else {}
-        return {
-            "id": ident,
-            "source": self.name,
-            "team": self._team(item.get("ownerTeam"), service_team),
-            "service": service_name,
-            "title": item.get("message") if isinstance(item.get("message"), str) else None,
-            "severity": severity,
-            "created_at": created,
-            "resolved_at": max(resolved, created) if resolved is not None else None,
-            "deployment_id": self._deployment(item),
-            "url": links.get("web") if isinstance(links.get("web"), str) else None,
-        }
+        url = links.get("web") if isinstance(links.get("web"), str) else None
+        return self._team(item.get("ownerTeam"), service_team), service_name, resolved, url
 
-    def alert_record(self, item: dict[str, Any]) -> dict[str, Any] | str:
-        common = self._common(item, self.statuses)
-        if isinstance(common, str):
-            return common
-        ident, created, status, severity = common
+    def _alert_fields(
+        self, item: dict[str, Any], created: datetime, status: str
+    ) -> tuple[str | None, str | None, datetime | None, str | None]:
+        """An alert's team (owner, then team responders), no service, its close time."""
         resolved = None
         if status == "resolved":
             raw_report = item.get("report")
@@ -342,15 +350,4 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
             for r in item.get("responders") or []
             if isinstance(r, dict) and r.get("type") == "team"
         ]
-        return {
-            "id": ident,
-            "source": self.name,
-            "team": self._team(item.get("ownerTeamId"), *teams, *responders),
-            "service": None,
-            "title": item.get("message") if isinstance(item.get("message"), str) else None,
-            "severity": severity,
-            "created_at": created,
-            "resolved_at": max(resolved, created) if resolved is not None else None,
-            "deployment_id": self._deployment(item),
-            "url": None,
-        }
+        return self._team(item.get("ownerTeamId"), *teams, *responders), None, resolved, None

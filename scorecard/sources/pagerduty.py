@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
-    DeploymentLinker,
     IncidentOptions,
     IncidentSource,
     Vocabulary,
-    severity_table,
+    incident_basics,
+    page_items,
     team_lookup,
 )
 from scorecard.sources.records import Collected, iso, parse_time
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from scorecard.config.model import Config
     from scorecard.sources.contract import FetchContext
     from scorecard.sources.http import HttpClient
+    from scorecard.sources.incidents import DeploymentLinker
 
 PAGE_LIMIT: int = 100
 """Incidents per page (PagerDuty's maximum)."""
@@ -91,13 +92,9 @@ class PagerDutySource(IncidentSource[PagerDutyOptions]):
     def setup(self, config: Config | None) -> None:
         teams = config.teams if config is not None else ()
         self.service_teams = team_lookup((t.name, t.pagerduty_services) for t in teams)
-        overrides = self.options.severity_map
-        self.priorities = Vocabulary(
-            "PagerDuty priority", severity_table(DEFAULT_PRIORITIES, overrides)
-        )
-        self.urgencies = Vocabulary("PagerDuty urgency", severity_table(URGENCIES, overrides))
+        self.priorities = self.severity_vocabulary("PagerDuty priority", DEFAULT_PRIORITIES)
+        self.urgencies = self.severity_vocabulary("PagerDuty urgency", URGENCIES)
         self.statuses = Vocabulary("PagerDuty status", STATUSES)
-        self.linker = DeploymentLinker(self.options.deployment_link_pattern)
 
     def auth(self, token: str) -> Mapping[str, str]:
         return {"Authorization": f"Token token={token}"}
@@ -156,13 +153,11 @@ class PagerDutySource(IncidentSource[PagerDutyOptions]):
             if offset == 0:
                 query["total"] = "true"
             page = await client.get("incidents", query, conditional=False)
-            data = page.data if isinstance(page.data, dict) else None
-            items = data.get("incidents") if data is not None else None
             where = f"incidents {iso(piece.start)}..{iso(piece.end)} offset {offset}"
-            if page.malformed or data is None or not isinstance(items, list):
-                collected.bad(where, "malformed answer")
-                collected.complete = False
+            items = page_items(page, "incidents", collected, where)
+            if items is None:
                 return [], excluded
+            data = page.data
             total = data.get("total")
             too_many = isinstance(total, int) and total + PAGE_LIMIT > OFFSET_CAP
             if offset == 0 and too_many and piece.end - piece.start > MIN_RANGE:
@@ -239,15 +234,10 @@ def incident_record(
     linker: DeploymentLinker,
 ) -> dict[str, Any] | str:
     """A normalized incident from one PagerDuty incident object, or why it was skipped."""
-    ident = item.get("id")
-    if not isinstance(ident, str) or not ident:
-        return "missing id"
-    created = parse_time(item.get("created_at"))
-    if created is None:
-        return "missing or bad created_at"
-    status = statuses.get(item.get("status"))
-    if status is None:
-        return f"unknown status {item.get('status')!r}"
+    basics = incident_basics(item, statuses, "created_at")
+    if isinstance(basics, str):
+        return basics
+    ident, created, status = basics
     resolved = None
     if status == "resolved":
         resolved = (
