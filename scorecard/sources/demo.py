@@ -37,10 +37,10 @@ class DemoSource:
         self.seed = typed_options(DemoOptions, cfg).seed or 0
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
-        from scorecard import demo
+        from scorecard import demo_events
 
         ctx.progress("generating the demo org")
-        frames = demo.generate(ctx.until, seed=demo.SEED + self.seed)
+        frames = demo_events.generate(ctx.until, seed=demo_events.SEED + self.seed)
         for frame in frames.values():
             frame["source"] = (
                 frame["source"].astype(object).where(frame["source"].isna(), self.name)
