@@ -583,7 +583,7 @@ def test_plain_text_token_warns_without_showing_it() -> None:
     secret = "ghp_s3cr3tT0kenValue1234567890"
     text = f'[sources.gh]\nkind = "github"\ntoken = "{secret}"\n' + TEAM
     config = parse_config(text, Path("config.toml"))
-    assert config.source("gh").token == secret
+    assert config.source("gh").options.token == secret
     assert len(config.warnings) == 1
     warning = config.warnings[0]
     assert "scorecard auth set gh" in warning
