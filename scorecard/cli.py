@@ -71,7 +71,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         return value if top else argparse.SUPPRESS
 
     add = parser.add_argument
-    add("--config", metavar="PATH", default=default(None), help="config file (default: README)")
+    dest = "global_config" if top else "config"
+    add("--config", metavar="PATH", dest=dest, default=default(None), help="config file")
     add("--quiet", "-q", action="store_true", default=default(False), help="no progress")
     add("--debug", action="store_true", default=default(False), help="tracebacks on errors")
     add("--readonly", action="store_true", default=default(False), help="write nothing at all")
@@ -193,8 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
-        args = build_parser().parse_args(args_list)
-        return dispatch(args)
+        return dispatch(parse_arguments(args_list))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -204,6 +204,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         code, message = exit_for(exc)
         print(f"scorecard: {printable(message)}", file=sys.stderr)
         return code
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """``argv`` parsed, with ``--config`` merged from either side of the command.
+
+    A command's own ``--config`` wins over one given before the command, and
+    ``--demo`` ignores the latter, so `alias scorecard="scorecard --config …"`
+    still runs `scorecard export --demo`; ``--config`` after ``--demo`` is an error."""
+    args = build_parser().parse_args(argv)
+    own: str | None = vars(args).pop("config", None)
+    given_before: str | None = vars(args).pop("global_config")
+    if vars(args).get("demo"):
+        if own is not None:
+            raise UsageError("argument --config: not allowed with argument --demo")
+        given_before = None
+    args.config = own if own is not None else given_before
+    return args
 
 
 def exit_for(exc: BaseException) -> tuple[int, str]:
@@ -229,8 +246,6 @@ def dispatch(args: argparse.Namespace) -> int:
     }
     if args.readonly and writes(args):
         raise UsageError(f"--readonly: `scorecard {args.command}` would write; nothing was done")
-    if vars(args).get("demo") and args.config is not None:
-        raise UsageError("argument --demo: not allowed with argument --config")
     return handlers[args.command](args)
 
 

@@ -87,7 +87,11 @@ class GitHubSource(VcsSource[GitHubOptions]):
         return f"repos/{repo}"
 
     def streams(self) -> dict[str, Stream]:
-        return {"deployments": self._deployments, "runs": self._runs, "pulls": self._pulls}
+        return {
+            "deployments": Stream(self._deployments, cursor="created_at"),
+            "runs": Stream(self._runs, cursor="created_at"),
+            "pulls": Stream(self._pulls, cursor="updated_at"),
+        }
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each repo reachable with the token."""
@@ -118,9 +122,9 @@ class GitHubSource(VcsSource[GitHubOptions]):
         wanted: dict[str, dict[str, Any]] = {}
         count = 0
         pages = paginate_link(job.client, f"repos/{repo}/deployments", {"per_page": PER_PAGE})
-        async for item in self.newest_first(job, pages, f"{repo} deployments", "created_at"):
+        async for item in self.newest_first(job, pages, f"{repo} deployments"):
             count += 1
-            created = parse_time(item.get("created_at")) if isinstance(item, dict) else None
+            created = parse_time(item.get(job.cursor)) if isinstance(item, dict) else None
             if created is None or created < job.lower:
                 if created is None:
                     job.collected.bad(f"{repo} deployment", "missing created_at")
@@ -248,7 +252,7 @@ class GitHubSource(VcsSource[GitHubOptions]):
             items = _workflow_runs(page, job.collected, job.repo)
             if items is None:
                 continue
-            page_oldest = note_oldest(job.client, page, items, "created_at")
+            page_oldest = note_oldest(job.client, page, items, job.cursor)
             seen += len(items)
             runs.extend(_created_since(items, job.lower))
             if page_oldest is not None:
@@ -311,11 +315,11 @@ class GitHubSource(VcsSource[GitHubOptions]):
         pages = paginate_link(job.client, f"repos/{repo}/pulls", params)
         merged: list[dict[str, Any]] = []
         count = 0
-        async for pr in self.newest_first(job, pages, f"{repo} pulls", "updated_at"):
+        async for pr in self.newest_first(job, pages, f"{repo} pulls"):
             count += 1
             if not isinstance(pr, dict) or not pr.get("merged_at"):
                 continue
-            updated = parse_time(pr.get("updated_at"))
+            updated = parse_time(pr.get(job.cursor))
             if updated is not None and updated < job.lower:
                 continue
             merged.append(pr)

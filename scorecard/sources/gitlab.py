@@ -93,13 +93,13 @@ class GitLabSource(VcsSource[GitLabOptions]):
         return f"projects/{project_id(repo)}"
 
     def streams(self) -> dict[str, Stream]:
-        streams: dict[str, Stream] = {
-            "deployments": self._deployments,
-            "pipelines": self._pipelines,
-            "merge_requests": self._merge_requests,
+        streams = {
+            "deployments": Stream(self._deployments, cursor="updated_at"),
+            "pipelines": Stream(self._pipelines, cursor="updated_at"),
+            "merge_requests": Stream(self._merge_requests, cursor="updated_at"),
         }
         if self.options.deploy_jobs:
-            streams["deploy_jobs"] = self._deploy_jobs
+            streams["deploy_jobs"] = Stream(self._deploy_jobs, cursor="created_at")
         return streams
 
     async def probe(self) -> str:
@@ -107,16 +107,16 @@ class GitLabSource(VcsSource[GitLabOptions]):
         return await self.probe_each([self.repo_path(r) for r, _ in self.repos], "projects")
 
     async def _listing(
-        self, job: RepoJob, what: str, params: dict[str, Any], key: str = "updated_at"
+        self, job: RepoJob, what: str, params: dict[str, Any]
     ) -> AsyncIterator[dict[str, Any]]:
-        """The project's ``what`` listing newest first (by ``key``) until past its bookmark."""
+        """The project's ``what`` listing newest first until past its bookmark."""
         path = f"projects/{project_id(job.repo)}/{what}"
         pages = paginate_pages(job.client, path, {**params, "per_page": PER_PAGE})
-        async for item in self.newest_first(job, pages, job.repo, key):
+        async for item in self.newest_first(job, pages, job.repo):
             if not isinstance(item, dict):
                 job.collected.bad(job.repo, "not an object")
                 continue
-            when = parse_time(item.get(key))
+            when = parse_time(item.get(job.cursor))
             if when is not None and when < job.lower:
                 continue
             yield item
@@ -146,7 +146,7 @@ class GitLabSource(VcsSource[GitLabOptions]):
         repo, collected = job.repo, job.collected
         target = self.production[0] if self.production else "production"
         params = {"scope[]": ["success", "failed", "canceled"]}
-        async for item in self._listing(job, "jobs", params, "created_at"):
+        async for item in self._listing(job, "jobs", params):
             if item.get("ref") != job.default_branch or not glob_match(
                 item.get("name"), self.options.deploy_jobs
             ):

@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_CANARY_ENVIRONMENTS",
     "DEFAULT_ROLLBACK_PATTERNS",
     "OVERLAP",
+    "Reader",
     "RepoJob",
     "RepoState",
     "Stream",
@@ -135,6 +136,8 @@ class RepoJob:
     lower: datetime
     """Fetch events from here on (bookmark minus overlap, or the history start)."""
     default_branch: str
+    cursor: str = "updated_at"
+    """The stream's cursor field (see :class:`Stream`)."""
     old_pending: datetime | None = None
     saw_unchanged: bool = False
 
@@ -147,8 +150,17 @@ class RepoJob:
         return self.run.collected
 
 
-Stream = Callable[[RepoJob], Awaitable["datetime | None"]]
+Reader = Callable[[RepoJob], Awaitable["datetime | None"]]
 """Reads one stream of one repo; returns the start of its oldest event still running."""
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One stream a VCS source reads per repo, as the source declares it."""
+
+    read: Reader
+    cursor: str
+    """The timestamp field its listing is sorted by (newest first) and bookmarked on."""
 
 
 def repos_of(config: Config | None) -> list[tuple[str, str]]:
@@ -332,7 +344,7 @@ class VcsSource(ApiSource[VcsOptionsT]):
         raise NotImplementedError
 
     def streams(self) -> dict[str, Stream]:
-        """The streams read per repo, by bookmark name."""
+        """The streams read per repo, by bookmark name, with their cursor fields."""
         raise NotImplementedError
 
     def relevant_env(self, env: Any) -> bool:
@@ -407,16 +419,17 @@ class VcsSource(ApiSource[VcsOptionsT]):
         new.default_branch = await self.default_branch(run.client, repo, old)
         streams = self.streams()
         errors: list[Exception] = []
-        for stream, read in streams.items():
+        for stream, spec in streams.items():
             job = RepoJob(
                 run,
                 repo,
                 team,
                 lower=lower_bound(ctx, old, stream),
                 default_branch=new.default_branch,
+                cursor=spec.cursor,
                 old_pending=parse_time((new.pending or {}).get(stream)),
             )
-            error = await self.sync_stream(job, stream, read, new)
+            error = await self.sync_stream(job, stream, spec.read, new)
             if error is not None:
                 errors.append(error)
         run.repo_states[repo] = new.to_json()
@@ -424,7 +437,7 @@ class VcsSource(ApiSource[VcsOptionsT]):
             raise errors[0]
 
     async def sync_stream(
-        self, job: RepoJob, stream: str, read: Stream, state: RepoState
+        self, job: RepoJob, stream: str, read: Reader, state: RepoState
     ) -> Exception | None:
         """One stream of one repo, its bookmark moved on success; the error otherwise
         (a spent rate limit and fatal errors stop the repo)."""
@@ -456,9 +469,9 @@ class VcsSource(ApiSource[VcsOptionsT]):
 
     @staticmethod
     async def newest_first(
-        job: RepoJob, pages: AsyncIterator[Page], what: str, key: str
+        job: RepoJob, pages: AsyncIterator[Page], what: str
     ) -> AsyncIterator[Any]:
-        """Every item of a listing sorted newest first (by ``key``), page by page,
+        """Every item of a listing sorted newest first (by the stream's cursor), page by page,
         until a page reaches past ``job.lower`` (an unchanged page that does stops
         the listing at once)."""
         async for page in pages:
@@ -467,7 +480,7 @@ class VcsSource(ApiSource[VcsOptionsT]):
             items = json_list(page, job.collected, what)
             if items is None:
                 continue
-            oldest = note_oldest(job.client, page, items, key)
+            oldest = note_oldest(job.client, page, items, job.cursor)
             for item in items:
                 yield item
             if oldest is not None and oldest < job.lower:

@@ -1,0 +1,618 @@
+"""GitHub's GraphQL API for deployments and merged pull requests (pure; SPEC §14).
+
+Why GraphQL: over REST, every deployment's statuses and every merged pull
+request's commits (and files) are a request of their own, so a realistic repo's
+first 180-day sync costs ~570 requests, 96% of them one per item; a 100-repo
+org needs hours of a 5,000 requests/hour token before a lead sees a number.
+GraphQL charges *points* per query, computed from the ``first``/``last`` sizes
+of the connections asked for (the number of requests they could need, summed
+and divided by 100, at least 1): one page of 100 deployments *with* up to 100
+statuses each costs 1 point, one page of 100 merged pull requests with their
+labels and first commit 2 points (3 with their files). REST stays where it is
+cheaper: Actions runs, and conditional re-syncs answered 304 (free).
+
+This module holds the documents (module constants and builders for several
+repos per query), pure functions turning each answer's ``data`` into the very
+records the REST path produces (through the public functions of
+:mod:`scorecard.sources.github_records`), the next cursor, and the cost. Nothing
+here talks to the network.
+
+**Endpoint**: :func:`graphql_url` (``https://api.github.com`` →
+``https://api.github.com/graphql``; Enterprise Server ``https://HOST/api/v3`` →
+``https://HOST/api/graphql``). Send ``POST {"query": ..., "variables": ...}``.
+
+**Answers and errors** (read with :func:`read_answer`; GitHub answers 200 even
+for most failures, so the status code alone says little):
+
+- ``data`` without ``errors``: use it.
+- ``errors`` *with* ``data`` (partial): GitHub resolved what it could; a field
+  that failed is ``null`` and its error's ``path`` names it (for a batch, the
+  alias of the repo: :meth:`Answer.failed_aliases`). Keep the rest; for the
+  failed repos keep their old bookmarks (do not advance them), note the
+  problem and mark the sync incomplete. ``NOT_FOUND`` on a repo is that repo's
+  configuration problem (like REST's 404), not a reason to retry.
+- ``errors`` without ``data``: the whole query failed. ``RATE_LIMITED`` (also
+  spelled ``RATE_LIMIT``, code ``graphql_rate_limit``;
+  :attr:`Answer.rate_limited`): wait until the reset (``x-ratelimit-reset``
+  header, else the last known ``rateLimit.resetAt``) within the source's
+  ``max_wait_s`` exactly like REST's primary limit, then send the same query
+  again; past ``max_wait_s`` it is ``RateLimitExhausted``. Other errors
+  (syntax, ``MAX_NODE_LIMIT_EXCEEDED``, ...) are bugs or configuration: a
+  source error, not retried.
+- HTTP 502/503/504 (GitHub's answer to queries that time out) and secondary
+  rate limits (403/429 with ``retry-after``) are handled like REST's by the
+  HTTP client; a 502 retried with a smaller ``first`` is GitHub's own advice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+from scorecard.sources.github_records import change_record, deployment_record, first_commit_time
+from scorecard.sources.records import matches_any, parse_time
+
+__all__ = [
+    "COUNTS_FIELDS",
+    "DEPLOYMENTS_QUERY",
+    "DEPLOYMENT_FIELDS",
+    "MAX_REPOS_PER_QUERY",
+    "PAGE_SIZE",
+    "PULLS_QUERY",
+    "PULL_FIELDS",
+    "RATE_LIMIT_FIELDS",
+    "RATE_LIMIT_QUERY",
+    "Answer",
+    "DeploymentPage",
+    "PullPage",
+    "RateLimit",
+    "RepoRef",
+    "counts_query",
+    "deployment_items",
+    "deployment_page",
+    "deployments_query",
+    "graphql_url",
+    "pull_items",
+    "pull_page",
+    "pulls_query",
+    "rate_limit",
+    "read_answer",
+    "repo_alias",
+    "repo_variables",
+]
+
+PAGE_SIZE: Final = 100
+"""GitHub's largest ``first``; the cost of a page does not depend on how full it is."""
+STATUSES_PER_DEPLOYMENT: Final = 100
+"""As many as REST's one page of statuses: inside a page of deployments this costs no
+extra points (one status listing per deployment either way)."""
+LABELS_PER_PULL: Final = 100
+FILES_PER_PULL: Final = 100
+MAX_REPOS_PER_QUERY: Final = 20
+"""Repos per batched query: 20 pages of deployments with statuses stay far below
+GitHub's 500,000-node limit and keep answers small enough not to time out."""
+
+# --- documents ----------------------------------------------------------------------------
+
+RATE_LIMIT_FIELDS: Final = "rateLimit { cost remaining resetAt limit used }"
+"""What every document asks besides its data: the points it cost and what is left."""
+
+DEPLOYMENT_FIELDS: Final = f"""
+fragment DeploymentFields on DeploymentConnection {{
+  pageInfo {{ hasNextPage endCursor }}
+  nodes {{
+    databaseId
+    environment
+    description
+    task
+    ref {{ name }}
+    commitOid
+    createdAt
+    updatedAt
+    statuses(last: {STATUSES_PER_DEPLOYMENT}) {{
+      nodes {{ state environment createdAt }}
+    }}
+  }}
+}}
+"""
+"""A page of deployments, newest first: each with its statuses (the latest decides;
+``inactive`` is looked through, as REST's records do)."""
+
+PULL_FIELDS: Final = f"""
+fragment PullFields on PullRequestConnection {{
+  pageInfo {{ hasNextPage endCursor }}
+  nodes {{
+    number
+    title
+    mergedAt
+    updatedAt
+    baseRefName
+    mergeCommit {{ oid }}
+    labels(first: {LABELS_PER_PULL}) {{ nodes {{ name }} }}
+    commits(first: 1) {{ nodes {{ commit {{ authoredDate committedDate }} }} }}
+    files(first: {FILES_PER_PULL}) @include(if: $withFiles) {{
+      pageInfo {{ hasNextPage }}
+      nodes {{ path changeType }}
+    }}
+  }}
+}}
+"""
+"""A page of merged pull requests, most recently updated first, with labels, the
+first commit's dates and (only with ``$withFiles``) changed paths."""
+
+COUNTS_FIELDS: Final = """
+fragment CountFields on Repository {
+  deployments { totalCount }
+  pullRequests(states: [MERGED]) { totalCount }
+}
+"""
+"""All-time totals of a repo, for ``sync --plan`` estimates (no page of items)."""
+
+
+def _repo_block(alias: str, n: int | None, body: str) -> str:
+    suffix = "" if n is None else str(n)
+    return f"  {alias}: repository(owner: $owner{suffix}, name: $name{suffix}) {{\n{body}  }}\n"
+
+
+def _deployments_body(suffix: str) -> str:
+    return (
+        f"    deployments(first: $first{suffix}, after: $after{suffix},"
+        f" environments: $environments{suffix},"
+        " orderBy: {field: CREATED_AT, direction: DESC}) { ...DeploymentFields }\n"
+    )
+
+
+def _pulls_body(suffix: str) -> str:
+    return (
+        f"    pullRequests(first: $first{suffix}, after: $after{suffix}, states: [MERGED],"
+        " orderBy: {field: UPDATED_AT, direction: DESC}) { ...PullFields }\n"
+    )
+
+
+def _declare(n: int | None, extra: str = "") -> str:
+    suffix = "" if n is None else str(n)
+    return (
+        f"$owner{suffix}: String!, $name{suffix}: String!, $first{suffix}: Int!,"
+        f" $after{suffix}: String{extra}"
+    )
+
+
+def repo_alias(index: int) -> str:
+    """The alias of the ``index``-th repo in a batched document (``r0``, ``r1``, ...)."""
+    return f"r{index}"
+
+
+def deployments_query(repos: int) -> str:
+    """One document reading a page of deployments of each of ``repos`` repos.
+
+    Variables per repo ``i`` (see :func:`repo_variables`): ``owner{i}``, ``name{i}``,
+    ``first{i}``, ``after{i}`` (null for the first page) and ``environments{i}``
+    (null for all; GitHub matches names exactly, so pass null when environments
+    are matched case-insensitively or by glob, as canary environments are)."""
+    _check_count(repos)
+    declared = ", ".join(_declare(i, f", $environments{i}: [String!]") for i in range(repos))
+    blocks = "".join(_repo_block(repo_alias(i), i, _deployments_body(str(i))) for i in range(repos))
+    return (
+        f"query Deployments({declared}) {{\n{blocks}  {RATE_LIMIT_FIELDS}\n}}\n{DEPLOYMENT_FIELDS}"
+    )
+
+
+def pulls_query(repos: int) -> str:
+    """One document reading a page of merged pull requests of each of ``repos`` repos.
+
+    Variables per repo as for :func:`deployments_query` (no environments), plus one
+    ``withFiles`` for all: only a change class matching on paths needs files."""
+    _check_count(repos)
+    declared = ", ".join(_declare(i) for i in range(repos))
+    blocks = "".join(_repo_block(repo_alias(i), i, _pulls_body(str(i))) for i in range(repos))
+    return (
+        f"query MergedPulls({declared}, $withFiles: Boolean!) {{\n{blocks}"
+        f"  {RATE_LIMIT_FIELDS}\n}}\n{PULL_FIELDS}"
+    )
+
+
+def counts_query(repos: int, *, dry_run: bool = False) -> str:
+    """Totals of deployments and merged pull requests of each repo (``sync --plan``);
+    ``dry_run`` asks GitHub what the query would cost without running it."""
+    _check_count(repos)
+    declared = ", ".join(f"$owner{i}: String!, $name{i}: String!" for i in range(repos))
+    blocks = "".join(_repo_block(repo_alias(i), i, "    ...CountFields\n") for i in range(repos))
+    limit = RATE_LIMIT_FIELDS.replace("rateLimit", "rateLimit(dryRun: true)", 1)
+    return (
+        f"query Counts({declared}) {{\n{blocks}  {limit if dry_run else RATE_LIMIT_FIELDS}\n}}\n"
+        f"{COUNTS_FIELDS}"
+    )
+
+
+def _check_count(repos: int) -> None:
+    if not 1 <= repos <= MAX_REPOS_PER_QUERY:
+        raise ValueError(f"between 1 and {MAX_REPOS_PER_QUERY} repos per query, not {repos}")
+
+
+DEPLOYMENTS_QUERY: Final = (
+    "query RepoDeployments("
+    + _declare(None, ", $environments: [String!]")
+    + ") {\n"
+    + _repo_block("repository", None, _deployments_body(""))
+    + f"  {RATE_LIMIT_FIELDS}\n}}\n"
+    + DEPLOYMENT_FIELDS
+)
+"""A page of one repo's deployments (variables ``owner``, ``name``, ``first``,
+``after``, ``environments``); the answer's repo is under ``repository``."""
+
+PULLS_QUERY: Final = (
+    "query RepoMergedPulls("
+    + _declare(None, ", $withFiles: Boolean!")
+    + ") {\n"
+    + _repo_block("repository", None, _pulls_body(""))
+    + f"  {RATE_LIMIT_FIELDS}\n}}\n"
+    + PULL_FIELDS
+)
+"""A page of one repo's merged pull requests (variables ``owner``, ``name``,
+``first``, ``after``, ``withFiles``); the answer's repo is under ``repository``."""
+
+RATE_LIMIT_QUERY: Final = f"query RateLimit {{ {RATE_LIMIT_FIELDS} }}"
+"""The token's GraphQL budget alone (costs nothing: GitHub does not charge for it)."""
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """A repo in a batched query and where its page starts."""
+
+    repo: str
+    """``owner/name``."""
+    after: str | None = None
+    first: int = PAGE_SIZE
+    environments: Sequence[str] | None = None
+
+
+def repo_variables(refs: Sequence[RepoRef], *, single: bool = False) -> dict[str, Any]:
+    """The variables of a batched document for ``refs`` (in alias order), or of the
+    single-repo documents when ``single`` (one ref)."""
+    if single and len(refs) != 1:
+        raise ValueError("a single-repo document takes exactly one repo")
+    out: dict[str, Any] = {}
+    for i, ref in enumerate(refs):
+        suffix = "" if single else str(i)
+        owner, _, name = ref.repo.partition("/")
+        out[f"owner{suffix}"] = owner
+        out[f"name{suffix}"] = name
+        out[f"first{suffix}"] = ref.first
+        out[f"after{suffix}"] = ref.after
+        out[f"environments{suffix}"] = list(ref.environments) if ref.environments else None
+    return out
+
+
+# --- endpoint -----------------------------------------------------------------------------
+
+
+def graphql_url(api_url: str) -> str:
+    """The GraphQL endpoint beside a REST ``api_url``.
+
+    ``https://api.github.com`` → ``https://api.github.com/graphql``; Enterprise
+    Server ``https://HOST/api/v3`` → ``https://HOST/api/graphql``; any other base
+    (a proxy, a test server) gets ``/graphql`` appended."""
+    parts = urlsplit(api_url.strip())
+    path = parts.path.rstrip("/")
+    if re.search(r"/api/v3$", path, re.IGNORECASE):
+        path = path[: -len("/v3")] + "/graphql"
+    else:
+        path += "/graphql"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+# --- answers ------------------------------------------------------------------------------
+
+RATE_LIMIT_TYPES: Final = frozenset({"RATE_LIMITED", "RATE_LIMIT"})
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``rateLimit`` of an answer: what the query cost and the budget left."""
+
+    cost: int
+    remaining: int
+    limit: int | None
+    reset_at: datetime | None
+    used: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A GraphQL answer's parts (see the module docstring for how to treat them)."""
+
+    data: dict[str, Any] | None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not self.errors
+
+    @property
+    def partial(self) -> bool:
+        """Some fields failed (``errors``), the others are in ``data``."""
+        return self.data is not None and bool(self.errors)
+
+    @property
+    def failed(self) -> bool:
+        """Nothing came back: the whole query failed."""
+        return self.data is None
+
+    @property
+    def rate_limited(self) -> bool:
+        return any(
+            e.get("type") in RATE_LIMIT_TYPES or e.get("code") == "graphql_rate_limit"
+            for e in self.errors
+        )
+
+    def error_types(self) -> set[str]:
+        return {str(e.get("type")) for e in self.errors if e.get("type")}
+
+    def failed_aliases(self) -> set[str]:
+        """The top-level fields (repo aliases) an error names by its ``path``."""
+        out: set[str] = set()
+        for error in self.errors:
+            path = error.get("path")
+            if isinstance(path, list) and path and isinstance(path[0], str):
+                out.add(path[0])
+        return out
+
+    def message(self) -> str:
+        """The errors' messages, for a problem line (vendor text: show it escaped)."""
+        texts = [str(e.get("message") or e.get("type") or "error") for e in self.errors]
+        return "; ".join(texts) if texts else "no data"
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        return rate_limit(self.data)
+
+
+def read_answer(body: Any) -> Answer:
+    """An answer's ``data`` and ``errors``; a body that is not a GraphQL answer reads
+    as failed with one ``MALFORMED`` error (never raises)."""
+    if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+        return Answer(None, [{"type": "MALFORMED", "message": "not a GraphQL answer"}])
+    data = body.get("data")
+    raw = body.get("errors")
+    errors = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+    if raw is not None and not isinstance(raw, list):
+        errors = [{"type": "MALFORMED", "message": "malformed errors"}]
+    return Answer(data if isinstance(data, dict) else None, errors)
+
+
+def rate_limit(data: Mapping[str, Any] | None) -> RateLimit | None:
+    """``data.rateLimit`` (None when the answer has none)."""
+    raw = data.get("rateLimit") if isinstance(data, Mapping) else None
+    if not isinstance(raw, dict):
+        return None
+    cost, remaining = raw.get("cost"), raw.get("remaining")
+    if not isinstance(cost, int) or not isinstance(remaining, int):
+        return None
+    limit, used = raw.get("limit"), raw.get("used")
+    return RateLimit(
+        cost=cost,
+        remaining=remaining,
+        limit=limit if isinstance(limit, int) else None,
+        reset_at=parse_time(raw.get("resetAt")),
+        used=used if isinstance(used, int) else None,
+    )
+
+
+def _nodes(connection: Any) -> list[dict[str, Any]]:
+    nodes = connection.get("nodes") if isinstance(connection, dict) else None
+    return [n for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
+
+
+def _next_cursor(connection: Any) -> str | None:
+    info = connection.get("pageInfo") if isinstance(connection, dict) else None
+    if not isinstance(info, dict) or not info.get("hasNextPage"):
+        return None
+    cursor = info.get("endCursor")
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+# --- deployments --------------------------------------------------------------------------
+
+
+def deployment_items(
+    node: Mapping[str, Any], *, repo: str, api_url: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A deployment node as REST's deployment object and its statuses (newest first),
+    so :func:`~scorecard.sources.github_records.deployment_record` reads it as it
+    reads REST's. ``url`` is the REST URL REST would give (from ``api_url``)."""
+    ident = node.get("databaseId")
+    ref = node.get("ref")
+    item: dict[str, Any] = {
+        "id": ident,
+        "sha": node.get("commitOid"),
+        "ref": ref.get("name") if isinstance(ref, dict) else None,
+        "task": node.get("task"),
+        "environment": node.get("environment"),
+        "description": node.get("description"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "url": f"{api_url.rstrip('/')}/repos/{repo}/deployments/{ident}"
+        if ident is not None
+        else None,
+    }
+    statuses = [
+        {
+            "state": str(s.get("state") or "").lower() or None,
+            "environment": s.get("environment"),
+            "created_at": s.get("createdAt"),
+        }
+        for s in _nodes(node.get("statuses"))
+    ]
+    # GitHub lists a deployment's statuses oldest first; REST's records want the newest
+    # first. Reverse, then order by time (stable) in case an answer is ordered otherwise.
+    statuses.reverse()
+    statuses.sort(key=lambda s: s["created_at"] or "", reverse=True)
+    return item, statuses
+
+
+@dataclass
+class DeploymentPage:
+    """One repo's page of deployments read from an answer."""
+
+    records: list[dict[str, Any]]
+    """``Deployment`` events, as REST's path records them (``relevant`` ones only)."""
+    items: list[dict[str, Any]]
+    """The same deployments as REST objects (for callers that look at more fields)."""
+    cursor: str | None
+    """Where the next page starts; None when this page was the last one or reached
+    past ``since``."""
+    oldest: datetime | None
+    """The oldest ``createdAt`` on the page."""
+    bad: list[str] = field(default_factory=list)
+    """What could not be read (``"{repo} deployment {id}"``), for ``Collected.bad``."""
+
+
+def deployment_page(
+    repository: Any,
+    *,
+    repo: str,
+    team: str | None,
+    source: str,
+    api_url: str,
+    since: datetime | None = None,
+    relevant: Callable[[Any], bool] | None = None,
+    rollback_patterns: Sequence[re.Pattern[str]] = (),
+) -> DeploymentPage:
+    """A page of deployments from the ``repository`` object of an answer (``data
+    ["repository"]``, or ``data[alias]`` of a batch).
+
+    Deployments created before ``since`` are left out and end the listing (the
+    page is newest first). ``relevant`` keeps only some environments (production
+    and canaries); ``rollback_patterns`` mark rollbacks by description, ref or task,
+    as the REST path does."""
+    connection = repository.get("deployments") if isinstance(repository, dict) else None
+    records: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    bad: list[str] = []
+    oldest: datetime | None = None
+    for node in _nodes(connection):
+        item, statuses = deployment_items(node, repo=repo, api_url=api_url)
+        created = parse_time(item["created_at"])
+        if created is None:
+            bad.append(f"{repo} deployment {item['id']}")
+            continue
+        oldest = created if oldest is None else min(oldest, created)
+        if since is not None and created < since:
+            continue
+        if relevant is not None and not relevant(item["environment"]):
+            continue
+        record = deployment_record(item, statuses, repo=repo, team=team, source=source)
+        if record is None:
+            bad.append(f"{repo} deployment {item['id']}")
+            continue
+        record["is_rollback"] = any(
+            matches_any(item.get(k), rollback_patterns) for k in ("description", "ref", "task")
+        )
+        items.append(item)
+        records.append(record)
+    cursor = _next_cursor(connection)
+    if since is not None and oldest is not None and oldest < since:
+        cursor = None
+    return DeploymentPage(records, items, cursor, oldest, bad)
+
+
+# --- merged pull requests -----------------------------------------------------------------
+
+
+def pull_items(node: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A pull request node as REST's pull request object and its first commit as
+    REST's commit object (a list of at most one)."""
+    merge = node.get("mergeCommit")
+    pr: dict[str, Any] = {
+        "number": node.get("number"),
+        "title": node.get("title"),
+        "merged_at": node.get("mergedAt"),
+        "updated_at": node.get("updatedAt"),
+        "merge_commit_sha": merge.get("oid") if isinstance(merge, dict) else None,
+        "labels": [{"name": label.get("name")} for label in _nodes(node.get("labels"))],
+        "base": {"ref": node.get("baseRefName")},
+    }
+    commits = []
+    for item in _nodes(node.get("commits")):
+        commit = item.get("commit")
+        if isinstance(commit, dict):
+            commits.append(
+                {
+                    "commit": {
+                        "author": {"date": commit.get("authoredDate")},
+                        "committer": {"date": commit.get("committedDate")},
+                    }
+                }
+            )
+    return pr, commits
+
+
+@dataclass
+class PullPage:
+    """One repo's page of merged pull requests read from an answer."""
+
+    records: list[dict[str, Any]]
+    """``Change`` events as REST's path records them, ``first_commit_at`` set, and
+    ``paths`` set when the query asked for files."""
+    cursor: str | None
+    oldest: datetime | None
+    """The oldest ``updatedAt`` on the page."""
+    files_elsewhere: list[int] = field(default_factory=list)
+    """Numbers of pull requests whose paths GraphQL cannot give completely: more
+    than :data:`FILES_PER_PULL` files, or a renamed file (GraphQL has no previous
+    path; REST's records list both sides of a move). Fetch their files over REST."""
+    bad: list[str] = field(default_factory=list)
+
+
+def pull_page(
+    repository: Any,
+    *,
+    repo: str,
+    team: str | None,
+    source: str,
+    since: datetime | None = None,
+    with_files: bool = False,
+) -> PullPage:
+    """A page of merged pull requests from the ``repository`` object of an answer.
+
+    Pull requests last updated before ``since`` are left out and end the listing
+    (the page is most recently updated first), as REST's listing stops. With
+    ``with_files`` (the query's ``withFiles``) each record's ``paths`` are the
+    changed files; otherwise ``paths`` stays empty, as over REST."""
+    connection = repository.get("pullRequests") if isinstance(repository, dict) else None
+    records: list[dict[str, Any]] = []
+    elsewhere: list[int] = []
+    bad: list[str] = []
+    oldest: datetime | None = None
+    for node in _nodes(connection):
+        pr, commits = pull_items(node)
+        updated = parse_time(pr["updated_at"])
+        if updated is not None:
+            oldest = updated if oldest is None else min(oldest, updated)
+            if since is not None and updated < since:
+                continue
+        if not pr["merged_at"]:
+            continue
+        record = change_record(pr, repo=repo, team=team, source=source)
+        if record is None:
+            bad.append(f"{repo} pull {pr['number']}")
+            continue
+        record["first_commit_at"] = first_commit_time(commits)
+        if with_files:
+            files = node.get("files")
+            paths = [str(f["path"]) for f in _nodes(files) if isinstance(f.get("path"), str)]
+            record["paths"] = paths
+            info = files.get("pageInfo") if isinstance(files, dict) else None
+            more = isinstance(info, dict) and bool(info.get("hasNextPage"))
+            renamed = any(f.get("changeType") == "RENAMED" for f in _nodes(files))
+            if (more or renamed) and isinstance(pr["number"], int):
+                elsewhere.append(pr["number"])
+        records.append(record)
+    cursor = _next_cursor(connection)
+    if since is not None and oldest is not None and oldest < since:
+        cursor = None
+    return PullPage(records, cursor, oldest, elsewhere, bad)
