@@ -148,6 +148,35 @@ def _flatten(values: Iterable[Any]) -> Iterable[str]:
             yield str(value)
 
 
+@dataclass(frozen=True)
+class RangeBookmark:
+    """What an incident source keeps between syncs: the range its cache covers
+    (saved as ``history_from`` / ``synced_until`` beside the state's ``version``)."""
+
+    history_from: datetime | None = None
+    """The oldest moment the cached incidents cover."""
+    synced_until: datetime | None = None
+    """The end of the last complete sync."""
+
+    @classmethod
+    def read(cls, state: Mapping[str, Any]) -> RangeBookmark:
+        return cls(parse_time(state.get("history_from")), parse_time(state.get("synced_until")))
+
+    def after(self, ctx: FetchContext) -> RangeBookmark:
+        """The bookmark after a complete sync of ``[ctx.since, ctx.until)``."""
+        kept = self.history_from if not ctx.full else None
+        start = ctx.since if kept is None else min(kept, ctx.since)
+        return RangeBookmark(start, ctx.until)
+
+    def to_json(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.history_from is not None:
+            out["history_from"] = iso(self.history_from)
+        if self.synced_until is not None:
+            out["synced_until"] = iso(self.synced_until)
+        return out
+
+
 def incident_range(
     ctx: FetchContext, state: Mapping[str, Any], previous: Mapping[str, pd.DataFrame]
 ) -> datetime:
@@ -161,8 +190,8 @@ def incident_range(
     """
     if ctx.full:
         return ctx.since
-    last = parse_time(state.get("synced_until"))
-    history_from = parse_time(state.get("history_from"))
+    bookmark = RangeBookmark.read(state)
+    last, history_from = bookmark.synced_until, bookmark.history_from
     frame = previous.get("incidents")
     if last is None or history_from is None or history_from > ctx.since or frame is None:
         return ctx.since
@@ -173,13 +202,6 @@ def incident_range(
             oldest_open = open_["created_at"].min().to_pydatetime()
             lower = min(lower, max(oldest_open, last - OPEN_LOOKBACK))
     return max(ctx.since, min(lower, ctx.until))
-
-
-def range_state(ctx: FetchContext, state: Mapping[str, Any]) -> dict[str, Any]:
-    """The bookmark to keep after a successful sync of ``[since, until)``."""
-    history_from = parse_time(state.get("history_from")) if not ctx.full else None
-    start = ctx.since if history_from is None else min(history_from, ctx.since)
-    return {"history_from": iso(start), "synced_until": iso(ctx.until)}
 
 
 def team_lookup(
@@ -282,7 +304,7 @@ class IncidentSource(ApiSource[IncidentOptionsT]):
             extra["excluded"] = collected.excluded
         new_state: dict[str, Any] = {"version": self.state_version}
         if collected.complete:
-            new_state.update(range_state(ctx, state))
+            new_state.update(RangeBookmark.read(state).after(ctx).to_json())
         else:
             new_state.update({k: v for k, v in state.items() if k != "http"})
         client.stats.count("incidents", len(collected.records.get("incidents", [])))
