@@ -102,7 +102,7 @@ def report_from_frames(
         statuses or {},
         teams_by_source(prep),
         [t.name for t in config.teams],
-        {s.name: s.refresh_minutes for s in config.sources},
+        {s.name: s.options.refresh_minutes for s in config.sources},
         request.now,
     )
     return scoring.build_report(
