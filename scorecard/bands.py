@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Final
 
+EPS: Final = 1e-9
+"""Tolerance when a metric meets a threshold: float rounding never moves a team
+across a band (0.1 + 0.2 still meets a threshold of 0.3)."""
+
 BAND_NAMES: Final = ("elite", "high", "medium", "low")
 BAND_COLUMNS: Final = (
     "deploy_frequency_band",

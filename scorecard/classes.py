@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from scorecard.bands import EPS
 from scorecard.metrics import DECIDED, Prepared, between, incidents_by
 
 if TYPE_CHECKING:
@@ -82,7 +83,6 @@ CLASS_COLUMNS: Final[tuple[str, ...]] = (
 # (the same sizes the spec calls a material decline), or it is ungated.
 CANARY_MARGIN: Final = 0.10
 FAILURE_MARGIN: Final = 0.05
-EPS: Final = 1e-9
 
 
 # --------------------------------------------------------------------------- matching

@@ -3,7 +3,9 @@
 Exports leave the tool and land in spreadsheets and docs, so they are strict:
 the summary columns are exactly the contract's, empty metrics are blank cells
 (never 0), rates are fractions, and any text cell a spreadsheet would run as a
-formula is neutralized.
+formula is neutralized. Numbers in Markdown are written by :mod:`scorecard.text`,
+like every other front end's. Callers write the text with
+:func:`scorecard.fs.atomic_write_text`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from scorecard import metrics
 from scorecard.classes import CLASS_COLUMNS
 from scorecard.text import BIDI_CONTROLS, hours, num, percent, visible_char
 
@@ -67,8 +70,6 @@ CLASS_DETAIL_COLUMNS: Final = ("team", "class", "window_start", "window_end", *C
 
 def detail_frame(report: Report, detail: Detail) -> pd.DataFrame:
     """The table one ``--detail`` exports."""
-    from scorecard import metrics
-
     if detail == "summary":
         return report.summary()
     prep = report.prepared

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from scorecard.bands import Benchmarks
+from scorecard.bands import EPS, Benchmarks
 from scorecard.metrics import PRESSURE_METRICS, RIGOR_METRICS, STABILITY_METRICS
-from scorecard.scoring.scores import EPS
 from scorecard.text import has_value, hours, num, pct_change, percent
 
 if TYPE_CHECKING:

@@ -12,10 +12,9 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from scorecard.bands import BAND_COLUMNS, BAND_SCORES, Benchmarks
+from scorecard.bands import BAND_COLUMNS, BAND_SCORES, EPS, Benchmarks
 
 __all__ = [
-    "EPS",
     "GRADES",
     "SCORE_COLUMNS",
     "band_at_least",
@@ -31,7 +30,6 @@ __all__ = [
 
 SCORE_COLUMNS: Final = ("pressure", "rigor", "stability", "gap", "grade")
 GRADES: Final = ((85.0, "A"), (70.0, "B"), (55.0, "C"), (40.0, "D"))
-EPS: Final = 1e-9
 
 
 # --------------------------------------------------------------------------- bands
