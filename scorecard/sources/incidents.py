@@ -260,8 +260,11 @@ class IncidentSource(ApiSource[IncidentOptionsT]):
         """Read the incidents created from ``lower`` on into ``collected``."""
         raise NotImplementedError
 
-    def severity_vocabulary(self, name: str, defaults: Mapping[str, str]) -> Vocabulary:
-        """The vendor's severity words (``name``): ``defaults`` with ``severity_map`` on top."""
+    def severity_vocabulary(
+        self, name: str, defaults: Mapping[str, str] = DEFAULT_PRIORITIES
+    ) -> Vocabulary:
+        """The vendor's severity words (``name``): ``defaults`` (``P1``..``P5``) with
+        ``severity_map`` on top."""
         return Vocabulary(name, severity_table(defaults, self.options.severity_map))
 
     def vocabularies(self) -> tuple[Vocabulary, ...]:

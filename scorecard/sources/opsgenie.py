@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.sources.incidents import (
-    DEFAULT_PRIORITIES,
     IncidentOptions,
     IncidentSource,
     Vocabulary,
@@ -105,7 +104,7 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
 
     def setup(self, config: Config | None) -> None:
         self.use_alerts = self.options.use_alerts
-        self.priorities = self.severity_vocabulary("Opsgenie priority", DEFAULT_PRIORITIES)
+        self.priorities = self.severity_vocabulary("Opsgenie priority")
         self.statuses = Vocabulary(
             "Opsgenie status", ALERT_STATUSES if self.use_alerts else INCIDENT_STATUSES
         )

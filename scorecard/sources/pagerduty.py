@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from scorecard.sources.incidents import (
-    DEFAULT_PRIORITIES,
     IncidentOptions,
     IncidentSource,
     Vocabulary,
@@ -92,7 +91,7 @@ class PagerDutySource(IncidentSource[PagerDutyOptions]):
     def setup(self, config: Config | None) -> None:
         teams = config.teams if config is not None else ()
         self.service_teams = team_lookup((t.name, t.pagerduty_services) for t in teams)
-        self.priorities = self.severity_vocabulary("PagerDuty priority", DEFAULT_PRIORITIES)
+        self.priorities = self.severity_vocabulary("PagerDuty priority")
         self.urgencies = self.severity_vocabulary("PagerDuty urgency", URGENCIES)
         self.statuses = Vocabulary("PagerDuty status", STATUSES)
 
