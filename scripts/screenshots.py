@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scorecard import service  # noqa: E402
+from scorecard.request import ScoreRequest  # noqa: E402
 from scorecard.tui.app import ScorecardApp, TuiOptions  # noqa: E402
 from scorecard.tui.standup import StandupApp, StandupOptions  # noqa: E402
 
@@ -44,8 +45,12 @@ def demo(window: int | None) -> service.Scorecard:
     return service.demo_scorecard(AS_OF, window_days=window)
 
 
+def load_demo(request: ScoreRequest) -> service.Scorecard:
+    return demo(request.window_days)
+
+
 async def shoot(name: str, keys: Sequence[str]) -> Path:
-    app = ScorecardApp(TuiOptions(demo=True, as_of=AS_OF), loader=demo, now=lambda: AS_OF)
+    app = ScorecardApp(TuiOptions(demo=True, as_of=AS_OF), loader=load_demo, now=lambda: AS_OF)
     async with app.run_test(size=SIZE) as pilot:
         for key in ("", *keys):
             if key:

@@ -430,7 +430,7 @@ def footer_and_help_text(app: Any) -> str:
 async def test_write_bindings_absent_on_every_screen_when_read_only() -> None:
     app = ScorecardApp(
         TuiOptions(demo=True, as_of=AS_OF, read_only=True),
-        loader=lambda window: service.demo_scorecard(AS_OF, window_days=window),
+        loader=lambda request: service.demo_scorecard(request=request),
         now=lambda: AS_OF,
     )
     async with app.run_test(size=SIZE) as pilot:

@@ -13,6 +13,7 @@ from rich.console import Console
 from textual.command import CommandPalette
 
 from scorecard import config, export, model, service
+from scorecard.request import ScoreRequest
 from scorecard.tui.app import ScorecardApp, TuiOptions
 from scorecard.tui.commands import ScorecardCommands
 from scorecard.tui.palette import Palette
@@ -43,11 +44,16 @@ def demo(window: int | None) -> service.Scorecard:
     return service.demo_scorecard(AS_OF, window_days=window)
 
 
+def load_demo(request: ScoreRequest) -> service.Scorecard:
+    """The app's loader: the demo org over the request's window."""
+    return demo(request.window_days)
+
+
 def make_app(**kwargs: Any) -> ScorecardApp:
     options = kwargs.pop("options", None) or TuiOptions(
         demo=True, as_of=AS_OF, read_only=kwargs.pop("read_only", False)
     )
-    kwargs.setdefault("loader", demo)
+    kwargs.setdefault("loader", load_demo)
     return ScorecardApp(options, now=lambda: AS_OF, **kwargs)
 
 
@@ -101,9 +107,9 @@ async def test_app_paints_before_the_scorecard_arrives() -> None:
 
     gate = threading.Event()
 
-    def slow(window: int | None) -> service.Scorecard:
+    def slow(request: ScoreRequest) -> service.Scorecard:
         gate.wait(5)
-        return demo(window)
+        return load_demo(request)
 
     app = make_app(loader=slow)
     async with app.run_test(size=SIZE) as pilot:
@@ -190,11 +196,12 @@ async def test_filter_by_name_and_flag() -> None:
 
 
 async def test_w_cycles_window_in_a_worker() -> None:
-    calls: list[int | None] = []
+    calls: list[int] = []
 
-    def loader(window: int | None) -> service.Scorecard:
-        calls.append(window)
-        return demo(window)
+    def loader(request: ScoreRequest) -> service.Scorecard:
+        assert request.as_of == AS_OF and request.now == AS_OF
+        calls.append(request.window_days)
+        return load_demo(request)
 
     app = make_app(loader=loader)
     async with app.run_test(size=SIZE) as pilot:
@@ -209,7 +216,7 @@ async def test_w_cycles_window_in_a_worker() -> None:
         await pilot.press("w")
         await settle(pilot)
         assert app.window_days == 30
-        assert calls == [None, 90, 7, 30]
+        assert calls == [30, 90, 7, 30]  # the configured window first
 
 
 # --------------------------------------------------------------------------- other screens
@@ -372,10 +379,10 @@ async def test_palette_offers_window_export_refresh() -> None:
 async def test_refresh_in_demo_regenerates() -> None:
     seen: list[str] = []
 
-    def refresher(window: int | None, progress: Any) -> service.Scorecard:
+    def refresher(request: ScoreRequest, progress: Any) -> service.Scorecard:
         progress("demo", "regenerating")
         seen.append("called")
-        return demo(window)
+        return load_demo(request)
 
     app = make_app(refresher=refresher)
     async with app.run_test(size=SIZE) as pilot:
@@ -389,7 +396,7 @@ async def test_refresh_in_demo_regenerates() -> None:
 
 
 async def test_refresh_failure_notifies_and_app_stays_usable() -> None:
-    def failing(window: int | None, progress: Any) -> service.Scorecard:
+    def failing(request: ScoreRequest, progress: Any) -> service.Scorecard:
         progress("github", "starting")
         raise RuntimeError("github: 502 Bad Gateway [bold]x[/bold]")
 
@@ -411,7 +418,7 @@ async def test_refresh_failure_notifies_and_app_stays_usable() -> None:
 
 
 async def test_initial_load_failure_shows_message_not_crash() -> None:
-    def broken(window: int | None) -> service.Scorecard:
+    def broken(request: ScoreRequest) -> service.Scorecard:
         raise OSError("cache unreadable")
 
     app = make_app(loader=broken)
@@ -544,7 +551,7 @@ def hostile_scorecard() -> service.Scorecard:
 
 async def test_markup_and_escapes_from_sources_are_shown_literally() -> None:
     hostile = hostile_scorecard()
-    app = make_app(loader=lambda window: hostile)
+    app = make_app(loader=lambda request: hostile)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = overview(app).query_one(TeamTable)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from scorecard import service
+from scorecard.request import ScoreRequest
 from scorecard.tui.app import ScorecardApp, TuiOptions
 
 AS_OF = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
@@ -31,9 +32,13 @@ def demo(window: int | None) -> service.Scorecard:
     return service.demo_scorecard(AS_OF, window_days=window)
 
 
+def load_demo(request: ScoreRequest) -> service.Scorecard:
+    return demo(request.window_days)
+
+
 def make_app(read_only: bool = False) -> ScorecardApp:
     options = TuiOptions(demo=True, as_of=AS_OF, read_only=read_only)
-    return ScorecardApp(options, loader=demo, now=lambda: AS_OF)
+    return ScorecardApp(options, loader=load_demo, now=lambda: AS_OF)
 
 
 async def settle(pilot: Any) -> None:

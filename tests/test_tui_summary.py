@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from scorecard import service, summary
+from scorecard.request import ScoreRequest
 from scorecard.tui.app import ScorecardApp, TuiOptions
 from scorecard.tui.screens.overview import TeamTable
 from scorecard.tui.screens.team import TeamScreen
 from scorecard.tui.view import overview_cells
-from tests.test_tui import AS_OF, SIZE, demo, overview, screen_text, settle
+from tests.test_tui import AS_OF, SIZE, demo, load_demo, overview, screen_text, settle
 
 LATER = AS_OF + timedelta(minutes=5)
 
@@ -28,7 +29,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_app(loader: Any = None, *, read_only: bool = False, now: datetime = LATER) -> ScorecardApp:
     options = TuiOptions(demo=True, as_of=AS_OF, read_only=read_only)
-    return ScorecardApp(options, loader=loader or demo, now=lambda: now)
+    return ScorecardApp(options, loader=loader or load_demo, now=lambda: now)
 
 
 def save_summary() -> Path:
@@ -41,9 +42,9 @@ def save_summary() -> Path:
 def gated() -> tuple[threading.Event, Any]:
     gate = threading.Event()
 
-    def slow(window: int | None) -> service.Scorecard:
+    def slow(request: ScoreRequest) -> service.Scorecard:
         gate.wait(10)
-        return demo(window)
+        return load_demo(request)
 
     return gate, slow
 
@@ -156,7 +157,7 @@ async def test_corrupt_summary_falls_back_to_the_loading_indicator() -> None:
 async def test_failed_load_withdraws_the_saved_rows() -> None:
     save_summary()
 
-    def broken(window: int | None) -> service.Scorecard:
+    def broken(request: ScoreRequest) -> service.Scorecard:
         raise RuntimeError("cache unreadable")
 
     app = make_app(broken)

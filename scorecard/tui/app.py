@@ -113,6 +113,7 @@ class ScorecardApp(App[int]):
             store_root=self.options.store_root,
             now=self.now,
         )
+        self.requests = found.request
         self.loader: Loader = loader or found.loader
         self.refresher: Refresher | None = (
             None if self.read_only else (refresher or found.refresher)
@@ -275,10 +276,11 @@ class ScorecardApp(App[int]):
             self._from_thread(self._on_progress, source, message)
 
         try:
+            request = self.requests(window)
             if refresh and self.refresher is not None:
-                scorecard = self.refresher(window, progress)
+                scorecard = self.refresher(request, progress)
             else:
-                scorecard = self.loader(window)
+                scorecard = self.loader(request)
             if not worker.is_cancelled and not self.read_only:
                 save_summary(self._summary_path(window), scorecard)
         except Exception as exc:  # every failure becomes a notification

@@ -43,6 +43,12 @@ class Palette:
             band, self.muted
         )
 
+    def grade(self, grade: str | None) -> str:
+        """A good colour for A, bad for D and F; muted for no grade."""
+        return {"A": self.good, "B": self.ok, "C": self.warn, "D": self.bad, "F": self.bad}.get(
+            grade or "", self.muted
+        )
+
     def flag(self, flag: str) -> str:
         return {
             "outpacing": self.bad,

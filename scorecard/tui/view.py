@@ -139,13 +139,7 @@ def overview_cells(row: Mapping[str, Any], palette: Palette, *, stale: bool = Fa
     team = str(row["team"])
     weekly = row.get("weekly_deploys") or []
     grade = value(row, "grade")
-    grade_style = {
-        "A": palette.good,
-        "B": palette.ok,
-        "C": palette.warn,
-        "D": palette.bad,
-        "F": palette.bad,
-    }.get(str(grade), palette.muted)
+    grade_style = palette.grade(str(grade) if grade is not None else None)
 
     def score(col: str) -> Text:
         v = value(row, col)

@@ -99,9 +99,6 @@ class BigDigits(Digits):
             self.refresh(layout=True)
 
 
-GRADE_STYLE = {"A": "good", "B": "ok", "C": "warn", "D": "bad", "F": "bad"}
-
-
 def digits_text(value: float | None, signed: bool = False) -> str:
     """A score for ``Digits``: ``70``, ``+70``, ``-8``; ``-`` alone when empty."""
     if value is None:
@@ -305,8 +302,7 @@ class StandupScreen(Screen[Any]):
 
     def _draw_card(self, card: Card, window_days: int | None, palette: Palette) -> None:
         self.query_one("#card-head", Static).update(card_head(card, palette))
-        grade_style = GRADE_STYLE.get(card.grade or "", "muted")
-        self._digits("grade", card.grade or "-", getattr(palette, grade_style))
+        self._digits("grade", card.grade or "-", palette.grade(card.grade))
         self._digits("pressure", digits_text(card.pressure), None)
         self._digits("rigor", digits_text(card.rigor), None)
         self._digits("gap", digits_text(card.gap, signed=True), gap_color(card.gap, palette))
