@@ -131,8 +131,8 @@ def _worker() -> dict[str, Any]:
                 summary = sync_blocking(config, store, now=NOW)
                 out[f"{label}_s"] = time.perf_counter() - start
                 outcome = summary.outcomes[0]
-                if outcome.error:
-                    raise RuntimeError(f"{label} sync failed: {outcome.error}")
+                if outcome.last_error:
+                    raise RuntimeError(f"{label} sync failed: {outcome.last_error}")
                 out[f"{label}_requests"] = len(server.log)
                 out[f"{label}_unconditional"] = sum(not r.conditional for r in server.log)
                 if label == "concurrent":
@@ -140,8 +140,8 @@ def _worker() -> dict[str, Any]:
                     start = time.perf_counter()
                     again = sync_blocking(config, store, now=NOW + timedelta(minutes=10))
                     out["resync_s"] = time.perf_counter() - start
-                    if again.outcomes[0].error:
-                        raise RuntimeError(f"second sync failed: {again.outcomes[0].error}")
+                    if again.outcomes[0].last_error:
+                        raise RuntimeError(f"second sync failed: {again.outcomes[0].last_error}")
                     out["resync_requests"] = len(server.log)
                     out["resync_unconditional"] = sum(not r.conditional for r in server.log)
                     out["resync_not_304"] = sum(r.status != 304 for r in server.log)
