@@ -5,7 +5,8 @@ fake REST API serves (``tests/fakes/github.py``'s ``FakeRepo`` fits as it is).
 
 Like GitHub, it
 - answers 200 with ``errors`` (and no ``data``) for invalid documents, missing
-  pagination boundaries (``MISSING_PAGINATION_BOUNDARIES``), ``first``/``last``
+  pagination boundaries on a connection whose items are asked for
+  (``MISSING_PAGINATION_BOUNDARIES``; ``totalCount`` alone needs none), ``first``/``last``
   outside 1..100 (``EXCESSIVE_PAGINATION``) and more than 500,000 nodes
   (``MAX_NODE_LIMIT_EXCEEDED``);
 - charges each query its point cost the way GitHub documents it: every
@@ -360,6 +361,9 @@ def query_cost(
                 if named.name.endswith("Connection"):
                     args = {a.name.value: _literal(a.value, values) for a in node.arguments or ()}
                     sizes = [v for v in (args.get("first"), args.get("last")) if v is not None]
+                    if not sizes and not _lists_items(node.selection_set):
+                        cost.requests += multiplier  # only totalCount or pageInfo
+                        continue
                     if not sizes:
                         raise QueryRejected(
                             "MISSING_PAGINATION_BOUNDARIES",
@@ -397,6 +401,16 @@ def query_cost(
             f"maximum limit of {NODE_LIMIT:,}.",
         )
     return cost
+
+
+def _lists_items(selections: SelectionSetNode) -> bool:
+    """Whether a connection's selection asks for its items (``nodes`` or ``edges``)."""
+    from graphql import FieldNode
+
+    return any(
+        not isinstance(n, FieldNode) or n.name.value in ("nodes", "edges")
+        for n in selections.selections
+    )
 
 
 def _literal(node: ValueNode, variables: Mapping[str, Any]) -> Any:
