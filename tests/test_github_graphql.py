@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -591,3 +593,54 @@ def test_502_then_the_answer(fake: FakeGitHubGraphQL) -> None:
     assert [s.status for s in fake.log] == [502, 502, 200]
     assert fake.graphql_reply(_Post(b"{not json")).status == 400
     assert fake.graphql_reply(_Post(b"{}", method="GET")).status == 404
+
+
+def test_environments_are_filtered_by_github_when_asked(fake: FakeGitHubGraphQL) -> None:
+    payments_repo(fake)
+    answer = ask(
+        fake,
+        gql.DEPLOYMENTS_QUERY,
+        single("acme/payments", environments=("canary", "staging")),
+    )
+    assert answer.data is not None
+    page = gql.deployment_page(
+        answer.data["repository"], repo="acme/payments", team=None, source="gh", api_url=API
+    )
+    assert sorted(r["environment"] for r in page.records) == ["canary", "staging"]
+
+
+def test_unreadable_items_are_named_not_recorded() -> None:
+    repository = {
+        "deployments": {
+            "pageInfo": {"hasNextPage": False},
+            "nodes": [{"databaseId": 7, "createdAt": None}, "junk"],
+        },
+        "pullRequests": {"nodes": [{"number": None, "mergedAt": "2024-03-01T00:00:00Z"}]},
+    }
+    deployments = gql.deployment_page(repository, repo="a/b", team=None, source="gh", api_url=API)
+    assert deployments.records == [] and deployments.bad == ["a/b deployment 7"]
+    pulls = gql.pull_page(repository, repo="a/b", team=None, source="gh")
+    assert pulls.records == [] and pulls.bad == ["a/b pull None"]
+
+
+def test_the_module_imports_light() -> None:
+    code = (
+        "import sys, scorecard.sources.github_graphql; "
+        "print(sorted(m for m in ('httpx', 'pandas', 'graphql') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_missing_schema_skips_locally_and_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import tests.fakes.github_graphql as fake_module
+
+    monkeypatch.setattr(fake_module, "SCHEMA_FILE", tmp_path / "schema.graphql")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="npm pack @octokit/graphql-schema"):
+        fake_module.require_schema()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        fake_module.require_schema()

@@ -256,7 +256,8 @@ PULLS_QUERY: Final = (
 ``first``, ``after``, ``withFiles``); the answer's repo is under ``repository``."""
 
 RATE_LIMIT_QUERY: Final = f"query RateLimit {{ {RATE_LIMIT_FIELDS} }}"
-"""The token's GraphQL budget alone (costs nothing: GitHub does not charge for it)."""
+"""The token's GraphQL budget alone (a query like any other: at least 1 point; REST's
+``GET /rate_limit`` gives the same under ``resources.graphql`` without spending any)."""
 
 
 @dataclass(frozen=True)

@@ -535,7 +535,7 @@ class FakeGitHubGraphQL:
     def _answer(
         self, query: str, variables: dict[str, Any], operation_name: str | None
     ) -> tuple[int, dict[str, Any], int]:
-        from graphql import GraphQLError, execute, parse, validate
+        from graphql import GraphQLError, execute_sync, parse, validate
 
         schema = github_schema()
         try:
@@ -579,7 +579,7 @@ class FakeGitHubGraphQL:
                 "resetAt": ts(self.reset_at),
             },
         }
-        result = execute(
+        result = execute_sync(
             schema,
             document,
             root_value=root,
@@ -587,10 +587,9 @@ class FakeGitHubGraphQL:
             operation_name=operation_name,
             field_resolver=_resolver,
         )
-        assert not hasattr(result, "__await__")
-        body: dict[str, Any] = {"data": result.data}  # type: ignore[union-attr]
-        if result.errors:  # type: ignore[union-attr]
-            body["errors"] = [_error(e) for e in result.errors]  # type: ignore[union-attr]
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [_error(e) for e in result.errors]
         return 200, body, points
 
     # --- resolvers ----------------------------------------------------------------------
