@@ -84,3 +84,53 @@ def test_unknown_kind_is_fatal() -> None:
 
     with pytest.raises(FatalSourceError, match="unknown kind 'nope'"):
         options_class("nope")
+
+
+@pytest.mark.parametrize("kind", known_kinds())
+def test_every_kind_builds_from_its_own_module(kind: str) -> None:
+    from scorecard.sources.registry import factory_for
+
+    factory = factory_for(kind)
+    assert factory.kind == kind
+    assert factory.Options is options_class(kind)
+    assert factory.__module__ == f"scorecard.sources.{kind}"
+
+
+def test_repo_bookmarks_keep_their_json_shape() -> None:
+    from datetime import datetime, timezone
+
+    from scorecard.sources.contract import FetchContext
+    from scorecard.sources.vcs import RepoState
+
+    now = datetime(2024, 3, 10, tzinfo=timezone.utc)
+    ctx = FetchContext(since=now, until=now)
+    saved = {
+        "history_from": "2024-01-01T00:00:00Z",
+        "bookmarks": {"runs": "2024-03-09T00:00:00Z"},
+        "pending": {"runs": "2024-03-08T00:00:00Z"},
+        "default_branch": "main",
+    }
+    github = RepoState.resume(ctx, saved, pending=True)
+    github.default_branch = "main"
+    assert github.to_json() == saved
+    assert list(github.to_json()) == list(saved)
+    gitlab = RepoState.resume(ctx, saved, pending=False)
+    gitlab.default_branch = "main"
+    assert list(gitlab.to_json()) == ["history_from", "bookmarks", "default_branch"]
+
+
+def test_incident_bookmark_keeps_its_json_shape() -> None:
+    from datetime import datetime, timezone
+
+    from scorecard.sources.contract import FetchContext
+    from scorecard.sources.incidents import RangeBookmark
+
+    now = datetime(2024, 3, 10, tzinfo=timezone.utc)
+    saved = {"history_from": "2024-01-01T00:00:00Z", "synced_until": "2024-03-09T00:00:00Z"}
+    bookmark = RangeBookmark.read(saved)
+    assert bookmark.to_json() == saved
+    after = bookmark.after(FetchContext(since=now, until=now))
+    assert after.to_json() == {
+        "history_from": saved["history_from"],
+        "synced_until": "2024-03-10T00:00:00Z",
+    }
