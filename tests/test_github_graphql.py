@@ -65,8 +65,8 @@ def ask(fake: FakeGitHubGraphQL, query: str, variables: dict[str, Any]) -> gql.A
     return gql.read_answer(reply.body)
 
 
-def single(repo: str, **kw: Any) -> dict[str, Any]:
-    return gql.repo_variables([gql.RepoRef(repo, **kw)], single=True)
+def single(repo: str, *, with_files: bool | None = None, **kw: Any) -> dict[str, Any]:
+    return gql.repo_variables([gql.RepoRef(repo, **kw)], single=True, with_files=with_files)
 
 
 # --- REST's records from the same REST-shaped data -----------------------------------------
@@ -150,8 +150,7 @@ def all_pulls(
     pages: list[gql.PullPage] = []
     cursor: str | None = None
     while True:
-        variables = {**single(name, first=first, after=cursor), "withFiles": with_files}
-        variables.pop("environments")
+        variables = single(name, first=first, after=cursor, with_files=with_files)
         answer = ask(fake, gql.PULLS_QUERY, variables)
         assert answer.ok
         page = gql.pull_page(
@@ -408,7 +407,7 @@ def test_files_cost_a_point_only_when_asked(fake: FakeGitHubGraphQL) -> None:
     assert [s.points for s in fake.log] == [2, 3]
     assert "files" not in json.dumps(fake.log[0].variables)
     assert '"files"' not in json.dumps(
-        fake.post(gql.PULLS_QUERY, {**single("acme/payments"), "withFiles": False}).body
+        fake.post(gql.PULLS_QUERY, single("acme/payments", with_files=False)).body
     )
 
 
@@ -466,10 +465,7 @@ def test_several_repos_per_query(fake: FakeGitHubGraphQL) -> None:
     assert counts == [1, 2, 3, 4, 5]
     # 5 repos x (1 deployments listing + 10 status listings) = 55 requests: 1 point.
     assert answer.rate_limit is not None and answer.rate_limit.cost == 1
-    variables = {**gql.repo_variables(refs), "withFiles": False}
-    for i in range(5):
-        variables.pop(f"environments{i}")
-    pulls = ask(fake, gql.pulls_query(5), variables)
+    pulls = ask(fake, gql.pulls_query(5), gql.repo_variables(refs, with_files=False))
     assert pulls.data is not None
     assert [
         len(gql.pull_page(pulls.data[f"r{i}"], repo=n, team=None, source="gh").records)
@@ -547,8 +543,7 @@ def test_rate_limited_when_the_points_are_spent() -> None:
     require_schema()
     fake = FakeGitHubGraphQL(limit=4)
     payments_repo(fake)
-    variables = {**single("acme/payments"), "withFiles": True}
-    variables.pop("environments")
+    variables = single("acme/payments", with_files=True)
     first = fake.post(gql.PULLS_QUERY, variables)
     assert gql.read_answer(first.body).ok and fake.remaining == 1
     spent = fake.post(gql.PULLS_QUERY, variables)
@@ -644,3 +639,17 @@ def test_a_missing_schema_skips_locally_and_fails_under_ci(
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         fake_module.require_schema()
+
+
+def test_the_largest_batches_stay_within_githubs_node_limit(fake: FakeGitHubGraphQL) -> None:
+    payments_repo(fake)
+    refs = [gql.RepoRef("acme/payments")] * gql.MAX_REPOS_PER_QUERY
+    deployments = ask(
+        fake, gql.deployments_query(gql.MAX_REPOS_PER_QUERY), gql.repo_variables(refs)
+    )
+    pulls = ask(
+        fake, gql.pulls_query(gql.MAX_REPOS_PER_QUERY), gql.repo_variables(refs, with_files=True)
+    )
+    assert deployments.ok and pulls.ok
+    assert deployments.rate_limit is not None and deployments.rate_limit.cost == 20
+    assert pulls.rate_limit is not None and pulls.rate_limit.cost == 60

@@ -271,9 +271,12 @@ class RepoRef:
     environments: Sequence[str] | None = None
 
 
-def repo_variables(refs: Sequence[RepoRef], *, single: bool = False) -> dict[str, Any]:
+def repo_variables(
+    refs: Sequence[RepoRef], *, single: bool = False, with_files: bool | None = None
+) -> dict[str, Any]:
     """The variables of a batched document for ``refs`` (in alias order), or of the
-    single-repo documents when ``single`` (one ref)."""
+    single-repo documents when ``single`` (one ref); ``with_files`` sets the pull
+    request documents' ``withFiles``."""
     if single and len(refs) != 1:
         raise ValueError("a single-repo document takes exactly one repo")
     out: dict[str, Any] = {}
@@ -284,7 +287,10 @@ def repo_variables(refs: Sequence[RepoRef], *, single: bool = False) -> dict[str
         out[f"name{suffix}"] = name
         out[f"first{suffix}"] = ref.first
         out[f"after{suffix}"] = ref.after
-        out[f"environments{suffix}"] = list(ref.environments) if ref.environments else None
+        if ref.environments:
+            out[f"environments{suffix}"] = list(ref.environments)
+    if with_files is not None:
+        out["withFiles"] = with_files
     return out
 
 
