@@ -50,6 +50,7 @@ DOCUMENTS = {
     "pulls x20": gql.pulls_query(gql.MAX_REPOS_PER_QUERY),
     "counts x3": gql.counts_query(3),
     "counts x3 dry run": gql.counts_query(3, dry_run=True),
+    "counts x3 since": gql.counts_query(3, since=True),
 }
 
 
@@ -426,7 +427,8 @@ def test_pagination_to_the_end_newest_first(fake: FakeGitHubGraphQL) -> None:
     # 250 deployments with their statuses: 3 points; 250 pull requests with labels and
     # first commit: 6 points (REST: 1 + 250 requests and 3 + 250 requests).
     assert [s.points for s in fake.log] == [1, 1, 1, 2, 2, 2]
-    assert fake.points == 9 and fake.remaining == 5000 - 9
+    assert fake.points == 9 == gql.plan_points(250, 250)
+    assert fake.remaining == 5000 - 9
 
 
 def test_since_ends_the_listing_early(fake: FakeGitHubGraphQL) -> None:
@@ -476,14 +478,35 @@ def test_several_repos_per_query(fake: FakeGitHubGraphQL) -> None:
 
 def test_counts_for_a_plan_and_dry_runs_are_free(fake: FakeGitHubGraphQL) -> None:
     payments_repo(fake)
-    variables = {"owner0": "acme", "name0": "payments"}
-    answer = ask(fake, gql.counts_query(1, dry_run=True), variables)
-    assert answer.data is not None
-    assert answer.data["r0"]["deployments"]["totalCount"] == 12
-    assert answer.data["r0"]["pullRequests"]["totalCount"] == 3
+    repos = ["acme/payments", "acme/gone"]
+    variables = gql.counts_variables(repos, since=at(3))
+    assert (
+        variables["merged0"] == "repo:acme/payments is:pr is:merged updated:>=2026-03-04T00:00:00Z"
+    )
+    answer = ask(fake, gql.counts_query(2, since=True, dry_run=True), variables)
+    assert answer.partial and answer.failed_aliases() == {"r1"}
+    counts = gql.read_counts(answer.data, repos)
+    assert counts["acme/payments"] == gql.RepoCounts(deployments=12, merged=3, merged_since=2)
+    assert counts["acme/gone"] == gql.RepoCounts(None, None, 0)
     assert fake.points == 0
-    ask(fake, gql.counts_query(1), variables)
+    ask(fake, gql.counts_query(2), gql.counts_variables(repos))
     assert fake.points == 1
+
+
+@pytest.mark.parametrize("first", [1, 10, 49, 50, 100])
+@pytest.mark.parametrize("with_files", [False, True])
+def test_page_points_are_what_github_charges(
+    fake: FakeGitHubGraphQL, first: int, with_files: bool
+) -> None:
+    payments_repo(fake)
+    deployments = ask(fake, gql.DEPLOYMENTS_QUERY, single("acme/payments", first=first))
+    pulls = ask(fake, gql.PULLS_QUERY, single("acme/payments", first=first, with_files=with_files))
+    assert deployments.rate_limit is not None and pulls.rate_limit is not None
+    assert deployments.rate_limit.cost == gql.page_points("deployments", first=first)
+    assert pulls.rate_limit.cost == gql.page_points("pulls", first=first, with_files=with_files)
+    # The realistic profile of issue 14: 250 production deploys and 300 merged PRs.
+    assert gql.plan_points(250, 300) == 3 + 6
+    assert gql.plan_points(0, 0, with_files=True) == 1 + 3
 
 
 # --- cost, limits and failures -----------------------------------------------------------------

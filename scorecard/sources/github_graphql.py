@@ -63,7 +63,7 @@ from scorecard.sources.github_graphql_records import (
     pull_items,
     pull_page,
 )
-from scorecard.sources.records import parse_time
+from scorecard.sources.records import iso, parse_time
 
 __all__ = [
     "COUNTS_FIELDS",
@@ -80,17 +80,22 @@ __all__ = [
     "DeploymentPage",
     "PullPage",
     "RateLimit",
+    "RepoCounts",
     "RepoRef",
     "counts_query",
+    "counts_variables",
     "deployment_items",
     "deployment_page",
     "deployments_query",
     "graphql_url",
+    "page_points",
+    "plan_points",
     "pull_items",
     "pull_page",
     "pulls_query",
     "rate_limit",
     "read_answer",
+    "read_counts",
     "repo_alias",
     "repo_variables",
 ]
@@ -224,16 +229,103 @@ def pulls_query(repos: int) -> str:
     )
 
 
-def counts_query(repos: int, *, dry_run: bool = False) -> str:
+def counts_query(repos: int, *, since: bool = False, dry_run: bool = False) -> str:
     """Totals of deployments and merged pull requests of each repo (``sync --plan``);
-    ``dry_run`` asks GitHub what the query would cost without running it."""
+    with ``since``, also the pull requests merged and updated since then (a search per
+    repo, variable ``merged{i}``: see :func:`counts_variables`). ``dry_run`` asks
+    GitHub what the query would cost without running it."""
     _check_count(repos)
-    declared = ", ".join(f"$owner{i}: String!, $name{i}: String!" for i in range(repos))
+    declared = ", ".join(
+        f"$owner{i}: String!, $name{i}: String!" + (f", $merged{i}: String!" if since else "")
+        for i in range(repos)
+    )
     blocks = "".join(_repo_block(repo_alias(i), i, "    ...CountFields\n") for i in range(repos))
+    if since:
+        blocks += "".join(
+            f"  {_search_alias(i)}: search(query: $merged{i}, type: ISSUE) {{ issueCount }}\n"
+            for i in range(repos)
+        )
     limit = RATE_LIMIT_FIELDS.replace("rateLimit", "rateLimit(dryRun: true)", 1)
     return (
         f"query Counts({declared}) {{\n{blocks}  {limit if dry_run else RATE_LIMIT_FIELDS}\n}}\n"
         f"{COUNTS_FIELDS}"
+    )
+
+
+def _search_alias(index: int) -> str:
+    return f"m{index}"
+
+
+def counts_variables(repos: Sequence[str], since: datetime | None = None) -> dict[str, Any]:
+    """The variables of :func:`counts_query` for ``repos`` (``since`` as there)."""
+    out: dict[str, Any] = {}
+    for i, repo in enumerate(repos):
+        owner, _, name = repo.partition("/")
+        out[f"owner{i}"] = owner
+        out[f"name{i}"] = name
+        if since is not None:
+            out[f"merged{i}"] = f"repo:{repo} is:pr is:merged updated:>={iso(since)}"
+    return out
+
+
+@dataclass(frozen=True)
+class RepoCounts:
+    """What :func:`counts_query` learned of one repo (None: not in the answer)."""
+
+    deployments: int | None
+    """All deployments, every environment, all time."""
+    merged: int | None
+    """All merged pull requests."""
+    merged_since: int | None = None
+    """Merged pull requests updated since the ``since`` asked for."""
+
+
+def read_counts(data: Mapping[str, Any] | None, repos: Sequence[str]) -> dict[str, RepoCounts]:
+    """Per repo (in the order the query was built for) its counts."""
+
+    def total(obj: Any, key: str) -> int | None:
+        conn = obj.get(key) if isinstance(obj, dict) else None
+        value = conn.get("totalCount") if isinstance(conn, dict) else None
+        return value if isinstance(value, int) else None
+
+    out: dict[str, RepoCounts] = {}
+    for i, repo in enumerate(repos):
+        node = data.get(repo_alias(i)) if isinstance(data, Mapping) else None
+        found = data.get(_search_alias(i)) if isinstance(data, Mapping) else None
+        since = found.get("issueCount") if isinstance(found, dict) else None
+        out[repo] = RepoCounts(
+            total(node, "deployments"),
+            total(node, "pullRequests"),
+            since if isinstance(since, int) else None,
+        )
+    return out
+
+
+def page_points(kind: str, *, first: int = PAGE_SIZE, with_files: bool = False) -> int:
+    """The points GitHub charges one page of ``first`` items of one repo: ``kind``
+    ``"deployments"`` (each with its statuses) or ``"pulls"`` (labels, first commit,
+    files when asked); a batch of N repos costs about N times this (before rounding)."""
+    return _points(_page_requests(kind, first, with_files))
+
+
+def _page_requests(kind: str, first: int, with_files: bool) -> int:
+    if kind == "deployments":
+        return 1 + first  # the listing, and one status listing per deployment
+    if kind == "pulls":
+        return 1 + first * (3 if with_files else 2)  # labels, commits (and files) per PR
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def _points(requests: int) -> int:
+    return max(1, int(requests / 100 + 0.5))
+
+
+def plan_points(deployments: int, pulls: int, *, with_files: bool = False) -> int:
+    """The points of reading ``deployments`` deployments and ``pulls`` merged pull
+    requests of one repo in full pages (an empty listing still costs its page)."""
+    pages = max(1, -(-deployments // PAGE_SIZE)), max(1, -(-pulls // PAGE_SIZE))
+    return pages[0] * page_points("deployments") + pages[1] * page_points(
+        "pulls", with_files=with_files
     )
 
 

@@ -570,6 +570,7 @@ class FakeGitHubGraphQL:
             "repository": lambda owner, name, followRenames=True: self._repository(
                 f"{owner}/{name}"
             ),
+            "search": lambda query, type, **page: self._search(query, type, **page),
             "rateLimit": lambda dryRun=False: {
                 "cost": cost.points,
                 "limit": self.limit,
@@ -612,6 +613,19 @@ class FakeGitHubGraphQL:
             "deployments": lambda **a: self._deployments(repo, **a),
             "pullRequests": lambda **a: self._pulls(repo, **a),
         }
+
+    def _search(self, query: str, type: str, **page: Any) -> dict[str, Any]:
+        """Issue search, for the qualifiers the GitHub source uses: ``repo:``, ``is:pr``,
+        ``is:merged`` and ``updated:>=``."""
+        terms = dict(t.split(":", 1) for t in query.split() if ":" in t)
+        repo = self.repos.get(terms.get("repo", ""))
+        pulls = list(repo.pulls) if repo is not None and type == "ISSUE" else []
+        if "is:merged" in query:
+            pulls = [p for p in pulls if p.get("merged_at")]
+        updated = terms.get("updated", "")
+        if updated.startswith(">="):
+            pulls = [p for p in pulls if p["updated_at"] >= updated[2:]]
+        return {"issueCount": len(pulls), **connection([], **page)}
 
     def _deployments(
         self,
