@@ -676,3 +676,49 @@ def test_the_largest_batches_stay_within_githubs_node_limit(fake: FakeGitHubGrap
     assert deployments.ok and pulls.ok
     assert deployments.rate_limit is not None and deployments.rate_limit.cost == 20
     assert pulls.rate_limit is not None and pulls.rate_limit.cost == 60
+
+
+def test_the_rest_fakes_repos_serve_graphql_too() -> None:
+    """The GraphQL fake reads the REST fake's repos as they are: both paths can run over
+    one data set (the REST and GraphQL records of it are the same)."""
+    from tests.fakes.github import FakeGitHub
+    from tests.fakes.server import FakeServer
+
+    require_schema()
+    rest = FakeGitHub(FakeServer())
+    repo = rest.repo("acme/shop")
+    repo.deploy(7, "a" * 40, "production", at(1), [("in_progress", at(1)), ("success", at(1, 4))])
+    repo.deploy(8, "b" * 40, "production", at(2), [("success", at(2, 3)), ("inactive", at(3))])
+    repo.deploy(9, "c" * 40, "staging", at(2), [("failure", at(2, 1))], description="Rollback")
+    repo.pull(5, at(2), at(1), labels=("bug",), files=("shop/cart.py",))
+    repo.pull(6, None, at(1))
+    fake = FakeGitHubGraphQL(rest.repos)
+    answer = ask(fake, gql.DEPLOYMENTS_QUERY, single("acme/shop"))
+    assert answer.data is not None
+    page = gql.deployment_page(
+        answer.data["repository"],
+        repo="acme/shop",
+        team="shop",
+        source="gh",
+        api_url="https://api.github.example",
+        rollback_patterns=ROLLBACK,
+    )
+    expected = {}
+    for item in repo.deployments:
+        record = deployment_record(
+            item, repo.statuses[item["id"]], repo="acme/shop", team="shop", source="gh"
+        )
+        assert record is not None
+        record["is_rollback"] = matches_any(item["description"], ROLLBACK)
+        expected[record["id"]] = record
+    assert {r["id"]: r for r in page.records} == expected
+    pulls = ask(fake, gql.PULLS_QUERY, single("acme/shop", with_files=True))
+    assert pulls.data is not None
+    changes = gql.pull_page(
+        pulls.data["repository"], repo="acme/shop", team="shop", source="gh", with_files=True
+    ).records
+    merged = change_record(repo.pulls[0], repo="acme/shop", team="shop", source="gh")
+    assert merged is not None
+    merged["first_commit_at"] = first_commit_time(repo.commits[5])
+    merged["paths"] = ["shop/cart.py"]
+    assert changes == [merged]
