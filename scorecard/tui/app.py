@@ -13,9 +13,7 @@ sessions do not bind the actions that write (export, refresh that syncs).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,36 +27,26 @@ from textual.worker import get_current_worker
 from scorecard.request import DEFAULT_WINDOW_DAYS, WINDOW_CHOICES, utcnow
 from scorecard.summary import Summary, rows_from_report
 from scorecard.tui.commands import Menu, ScorecardCommands
-from scorecard.tui.data import Loader, Refresher, sources_for
+from scorecard.tui.data import Loader, Refresher, TuiOptions, sources_for
 from scorecard.tui.header import About, Doing, header_text
 from scorecard.tui.palette import palette_of
 from scorecard.tui.saved import read_summary, save_summary, summary_file
 from scorecard.tui.screens.base import ScorecardScreen
 from scorecard.tui.screens.overview import OverviewScreen
 from scorecard.tui.state import Busy, Rows, Shown, Status
+from scorecard.tui.threads import from_thread
 from scorecard.tui.widgets.firing import extras_for
 from scorecard.tui.widgets.text import safe_text
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from scorecard.config import Config
     from scorecard.scoring import Report
     from scorecard.service import Scorecard
     from scorecard.tui.screens.team import TeamScreen
 
 
-@dataclass
-class TuiOptions:
-    """How the command line started the TUI."""
-
-    config: Config | None = None
-    demo: bool = False
-    read_only: bool = False
-    offline: bool = False
-    as_of: datetime | None = None
-    window_days: int | None = None
-    store_root: Path | None = None
+__all__ = ["ScorecardApp", "TuiOptions", "run"]
 
 
 class ScorecardApp(App[int]):
@@ -104,15 +92,7 @@ class ScorecardApp(App[int]):
 
     def _wire_data(self, loader: Loader | None, refresher: Refresher | None) -> None:
         """Loader and refresher (injected or from the options), and the keys they bind."""
-        found = sources_for(
-            config=self.options.config,
-            demo=self.options.demo,
-            read_only=self.read_only,
-            offline=self.options.offline,
-            as_of=self.options.as_of,
-            store_root=self.options.store_root,
-            now=self.now,
-        )
+        found = sources_for(self.options, self.now)
         self.requests = found.request
         self.loader: Loader = loader or found.loader
         self.refresher: Refresher | None = (
@@ -273,7 +253,7 @@ class ScorecardApp(App[int]):
         worker = get_current_worker()
 
         def progress(source: str, message: str) -> None:
-            self._from_thread(self._on_progress, source, message)
+            from_thread(self, self._on_progress, source, message)
 
         try:
             request = self.requests(window)
@@ -285,14 +265,10 @@ class ScorecardApp(App[int]):
                 save_summary(self._summary_path(window), scorecard)
         except Exception as exc:  # every failure becomes a notification
             if not worker.is_cancelled:
-                self._from_thread(self._on_failed, exc, refresh)
+                from_thread(self, self._on_failed, exc, refresh)
             return
         if not worker.is_cancelled:
-            self._from_thread(self._on_loaded, scorecard, refresh)
-
-    def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            self.call_from_thread(callback, *args)
+            from_thread(self, self._on_loaded, scorecard, refresh)
 
     def _on_progress(self, source: str, message: str) -> None:
         self.busy = f"{safe_text(source)}: {safe_text(message)}"

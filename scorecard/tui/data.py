@@ -36,6 +36,19 @@ NO_CONFIG = (
 )
 
 
+@dataclass
+class TuiOptions:
+    """How the command line started the TUI."""
+
+    config: Config | None = None
+    demo: bool = False
+    read_only: bool = False
+    offline: bool = False
+    as_of: datetime | None = None
+    window_days: int | None = None
+    store_root: Path | None = None
+
+
 @dataclass(frozen=True)
 class Sources:
     request: Requester
@@ -98,22 +111,15 @@ def missing_config(now: Callable[[], datetime]) -> Sources:
     return Sources(request, missing, None, refresh_writes=False, refresh_label="Reload")
 
 
-def config_sources(
-    config: Config,
-    *,
-    read_only: bool,
-    offline: bool,
-    as_of: datetime | None,
-    store_root: Path | None,
-    now: Callable[[], datetime],
-) -> Sources:
+def config_sources(config: Config, options: TuiOptions, now: Callable[[], datetime]) -> Sources:
     """The cache of ``config``'s sources; refreshing syncs them first (re-reads the
     cache when offline; nothing when read-only)."""
+    read_only, offline = options.read_only, options.offline
 
     def store() -> Store:
         from scorecard.store import Store
 
-        return Store(store_root, read_only=read_only)
+        return Store(options.store_root, read_only=read_only)
 
     def cached(request: ScoreRequest) -> Scorecard:
         from scorecard import service
@@ -130,7 +136,7 @@ def config_sources(
         _, scorecard = service.sync_and_score(config, store(), request, progress=progress)
         return scorecard
 
-    request = requester(lambda: config.window_days, as_of=as_of, offline=offline, now=now)
+    request = requester(lambda: config.window_days, as_of=options.as_of, offline=offline, now=now)
     if offline or read_only:
         # re-reading writes nothing, but read-only sessions bind no refresh at all
         refresher = None if read_only else reread
@@ -138,26 +144,10 @@ def config_sources(
     return Sources(request, cached, synced, refresh_writes=True, refresh_label="Refresh")
 
 
-def sources_for(
-    *,
-    config: Config | None,
-    demo: bool,
-    read_only: bool,
-    offline: bool,
-    as_of: datetime | None,
-    store_root: Path | None,
-    now: Callable[[], datetime],
-) -> Sources:
+def sources_for(options: TuiOptions, now: Callable[[], datetime]) -> Sources:
     """Requests, loader and refresher for the options the TUI was started with."""
-    if demo:
-        return demo_sources(as_of, now)
-    if config is None:
+    if options.demo:
+        return demo_sources(options.as_of, now)
+    if options.config is None:
         return missing_config(now)
-    return config_sources(
-        config,
-        read_only=read_only,
-        offline=offline,
-        as_of=as_of,
-        store_root=store_root,
-        now=now,
-    )
+    return config_sources(options.config, options, now)

@@ -13,7 +13,6 @@ strings and numbers.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +28,7 @@ from scorecard.tui.cards import Card, Rotation, build_cards, resolve_teams
 from scorecard.tui.header import About, Doing, header_text
 from scorecard.tui.palette import palette_of
 from scorecard.tui.screens.standup import StandupScreen
+from scorecard.tui.threads import from_thread
 from scorecard.tui.widgets.text import safe_text
 
 if TYPE_CHECKING:
@@ -122,14 +122,10 @@ class StandupApp(App[int]):
         except Exception as exc:  # shown on screen, never a crash
             if not worker.is_cancelled:
                 message = safe_text(str(exc) or type(exc).__name__)
-                self._from_thread(self._on_failed, message)
+                from_thread(self, self._on_failed, message)
             return
         if not worker.is_cancelled:
-            self._from_thread(self._on_loaded, scorecard, cards)
-
-    def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            self.call_from_thread(callback, *args)
+            from_thread(self, self._on_loaded, scorecard, cards)
 
     def _on_loaded(self, scorecard: Scorecard, cards: list[Card]) -> None:
         self.scorecard = scorecard

@@ -65,9 +65,3 @@ class Shown:
     def stale(self) -> bool:
         """True when every team's data is the last good one (a refresh failed)."""
         return self.stale_error is not None
-
-    def team_names(self) -> list[str]:
-        """Teams of the scorecard on show (none while it is built)."""
-        if self.scorecard is None:
-            return []
-        return [str(t) for t in self.scorecard.report.table.index]

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from rich.text import Text
 
-from scorecard.request import WINDOW_CHOICES
 from scorecard.text import has_value, hours, num, pct_change, percent
 from scorecard.tui.header import humanized
 from scorecard.tui.palette import Palette
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
     from scorecard.service import Scorecard
     from scorecard.status import RequestStats
 
-WINDOWS: Final = WINDOW_CHOICES
 GRADE_ORDER: Final = {"A": 0, "B": 1, "C": 2, "D": 3, "F": 4}
 
 

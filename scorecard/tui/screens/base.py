@@ -11,14 +11,25 @@ is handed the app's current state at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
 from scorecard.tui.state import Shown, Status
 from scorecard.tui.widgets.busy import BusyBar
 from scorecard.tui.widgets.infobar import InfoBar
+
+if TYPE_CHECKING:
+    from scorecard.service import Scorecard
+
+
+CURSOR_KEYS = [
+    Binding("j", "cursor_down", "Down", show=False),
+    Binding("k", "cursor_up", "Up", show=False),
+]
+"""j and k move like ↓ and ↑ in every list and table."""
 
 
 class ScorecardScreen(Screen[Any]):
@@ -76,7 +87,15 @@ class ScorecardScreen(Screen[Any]):
             busy.busy = status.busy
 
     def draw(self) -> None:
-        """Redraw from :attr:`shown` (the screens override this)."""
+        """Redraw from :attr:`shown` (while there is no scorecard, nothing changes)."""
+        if self.shown.scorecard is not None:
+            self.draw_scorecard(self.shown.scorecard)
+
+    def draw_scorecard(self, scorecard: Scorecard) -> None:
+        """Redraw ``scorecard`` (the screens override this)."""
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
     def select_team(self, team: str) -> None:
         """Ask the app to open ``team``."""

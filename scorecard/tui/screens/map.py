@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -10,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.screens.base import CURSOR_KEYS, ScorecardScreen
 from scorecard.tui.state import Shown, Status
 from scorecard.tui.view import sorted_teams, value
 from scorecard.tui.widgets.busy import BusyBar
@@ -18,12 +20,14 @@ from scorecard.tui.widgets.infobar import InfoBar
 from scorecard.tui.widgets.scatter import Point, ScatterPlot, marker
 from scorecard.tui.widgets.text import literal
 
+if TYPE_CHECKING:
+    from scorecard.service import Scorecard
+
 
 class TeamList(OptionList):
     BINDINGS = [
         Binding("enter", "select", "Open team"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        *CURSOR_KEYS,
     ]
 
 
@@ -52,13 +56,7 @@ class MapScreen(ScorecardScreen):
     def on_mount(self) -> None:
         self.query_one(TeamList).focus()
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def draw(self) -> None:
-        scorecard = self.shown.scorecard
-        if scorecard is None:
-            return
+    def draw_scorecard(self, scorecard: Scorecard) -> None:
         table = scorecard.report.table
         self.teams = [
             t

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
-from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.screens.base import CURSOR_KEYS, ScorecardScreen
 from scorecard.tui.state import Rows, Shown, Status
 from scorecard.tui.view import (
     COLUMN_BY_KEY,
@@ -29,8 +29,7 @@ from scorecard.tui.widgets.text import literal
 class TeamTable(DataTable[Text]):
     BINDINGS = [
         Binding("enter", "select_cursor", "Open team"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        *CURSOR_KEYS,
     ]
 
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.screens.base import CURSOR_KEYS, ScorecardScreen
 from scorecard.tui.state import Shown, Status
 from scorecard.tui.view import source_rows, stream_items
 from scorecard.tui.widgets.busy import BusyBar
@@ -35,10 +35,7 @@ COLUMNS = (
 
 
 class SourceTable(DataTable[Text]):
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS = [*CURSOR_KEYS]
 
 
 class SourcesScreen(ScorecardScreen):
@@ -63,13 +60,7 @@ class SourcesScreen(ScorecardScreen):
             table.add_column(label)
         table.focus()
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def draw(self) -> None:
-        scorecard = self.shown.scorecard
-        if scorecard is None:
-            return
+    def draw_scorecard(self, scorecard: Scorecard) -> None:
         table = self.query_one(SourceTable)
         table.clear()
         for cells in source_rows(scorecard, self.shown.now, self.shown.palette):

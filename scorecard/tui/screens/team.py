@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from scorecard.text import has_value, hours, percent
 from scorecard.tui.palette import Palette
 from scorecard.tui.screens.base import ScorecardScreen
 from scorecard.tui.state import Shown, Status
+from scorecard.tui.threads import from_thread
 from scorecard.tui.view import deploy_tables, incident_table, metric_rows, team_flags, value
 from scorecard.tui.widgets.busy import BusyBar
 from scorecard.tui.widgets.charts import badges, gap_bar
@@ -29,6 +29,7 @@ from scorecard.tui.widgets.text import literal
 if TYPE_CHECKING:
     from scorecard.config import ChangeClassConfig
     from scorecard.scoring import Report
+    from scorecard.service import Scorecard
 
 DEPLOY_COLUMNS = ("Finished (UTC)", "Deploy", "Service", "Strategy", "Rollback", "Incidents")
 CLASS_COLUMNS = (
@@ -109,13 +110,7 @@ class TeamScreen(ScorecardScreen):
     def on_mount(self) -> None:
         self.query_one(Page).focus()
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def draw(self) -> None:
-        scorecard = self.shown.scorecard
-        if scorecard is None:
-            return
+    def draw_scorecard(self, scorecard: Scorecard) -> None:
         report = scorecard.report
         if self.team not in report.table.index:
             self.query_one("#title", Static).update(
@@ -138,8 +133,7 @@ class TeamScreen(ScorecardScreen):
             return  # the sparklines stay blank; the values are still right
         if worker.is_cancelled:
             return
-        with contextlib.suppress(RuntimeError):
-            self.app.call_from_thread(self._weekly_ready, report, weekly)
+        from_thread(self.app, self._weekly_ready, report, weekly)
 
     def _weekly_ready(self, report: Report, weekly: Any) -> None:
         self.post_message(self.WeeklyComputed(report, weekly))
