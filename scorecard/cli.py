@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from scorecard import __version__
 from scorecard.errors import (
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 Handler = Callable[[argparse.Namespace], int]
+Number = TypeVar("Number", int, float)
 
 
 class Parser(argparse.ArgumentParser):
@@ -166,24 +167,25 @@ def as_of_date(text: str) -> datetime:
 
 def interval(text: str) -> float:
     """Seconds per standup card, 1..3600."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 1 <= seconds <= 3600:
-        raise argparse.ArgumentTypeError(f"interval must be 1..3600 seconds, got {text}")
-    return seconds
+    return number_in(text, float, 1, 3600, "a number of seconds", "interval", "seconds")
 
 
 def window(text: str) -> int:
     """A window length in days, 1..3650."""
+    return number_in(text, int, 1, 3650, "a number of days", "window", "days")
+
+
+def number_in(
+    text: str, kind: Callable[[str], Number], low: int, high: int, noun: str, name: str, unit: str
+) -> Number:
+    """``text`` read as ``kind`` and checked against ``low..high``, or a usage message."""
     try:
-        days = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if not 1 <= days <= 3650:
-        raise argparse.ArgumentTypeError(f"window must be 1..3650 days, got {days}")
-    return days
+        raise argparse.ArgumentTypeError(f"not {noun}: {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{name} must be {low}..{high} {unit}, got {text}")
+    return value
 
 
 # --------------------------------------------------------------------------- commands

@@ -103,17 +103,23 @@ def _is_no_backend(exc: BaseException) -> bool:
     return isinstance(exc, keyring.errors.NoKeyringError)
 
 
+def _keyring_failure(exc: BaseException, source_name: str, doing: str) -> SecretsError:
+    """The error to raise when the keyring failed ``doing`` (``read … from``)."""
+    if _is_no_backend(exc):
+        return SecretsError(_no_backend_message(source_name))
+    return SecretsError(
+        f"could not {doing} the OS keyring "
+        f"({type(exc).__name__}). Fix: unlock the keyring, or use token_env instead."
+    )
+
+
 def _get(source_name: str) -> str | None:
     kr = _keyring(source_name)
     try:
         value = kr.get_password(KEYRING_SERVICE, source_name)
     except _keyring_errors() as exc:
-        if _is_no_backend(exc):
-            raise SecretsError(_no_backend_message(source_name)) from None
-        raise SecretsError(
-            f"could not read the token for source `{source_name}` from the OS keyring "
-            f"({type(exc).__name__}). Fix: unlock the keyring, or use token_env instead."
-        ) from None
+        doing = f"read the token for source `{source_name}` from"
+        raise _keyring_failure(exc, source_name, doing) from None
     return value if isinstance(value, str) and value else None
 
 
@@ -149,12 +155,8 @@ def set_token(source_name: str, token: str) -> None:
     try:
         kr.set_password(KEYRING_SERVICE, source_name, token.strip())
     except _keyring_errors() as exc:
-        if _is_no_backend(exc):
-            raise SecretsError(_no_backend_message(source_name)) from None
-        raise SecretsError(
-            f"could not store the token for source `{source_name}` in the OS keyring "
-            f"({type(exc).__name__}). Fix: unlock the keyring, or use token_env instead."
-        ) from None
+        doing = f"store the token for source `{source_name}` in"
+        raise _keyring_failure(exc, source_name, doing) from None
 
 
 def delete_token(source_name: str) -> bool:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 from scorecard.request import ScoreRequest
 from scorecard.status import RequestStats, SourceStatus
@@ -36,6 +37,7 @@ __all__ = [
     "Fetched",
     "Progress",
     "SyncSummary",
+    "blocking",
     "error_message",
     "fetch_all",
     "stats_text",
@@ -43,6 +45,9 @@ __all__ = [
     "sync",
     "sync_blocking",
 ]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 Progress = Callable[[str, str], None]
 """``progress(source_name, text)``: short status text while a sync runs."""
@@ -385,29 +390,15 @@ async def sync(
     return SyncSummary(outcomes=[f.status for f in fetched], notices=list(store.notices))
 
 
-def sync_blocking(
-    config: Config,
-    store: Store,
-    request: ScoreRequest | None = None,
-    *,
-    only: str | None = None,
-    full: bool = False,
-    now: datetime | None = None,
-    as_of: datetime | None = None,
-    progress: Progress | None = None,
-    strict: bool = False,
-) -> SyncSummary:
-    """:func:`sync` for callers without an event loop (the CLI)."""
-    return asyncio.run(
-        sync(
-            config,
-            store,
-            request,
-            only=only,
-            full=full,
-            now=now,
-            as_of=as_of,
-            progress=progress,
-            strict=strict,
-        )
-    )
+def blocking(run: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """``run`` for callers without an event loop: each call runs it to the end."""
+
+    @functools.wraps(run)
+    def blocked(*args: P.args, **kwargs: P.kwargs) -> T:
+        return asyncio.run(run(*args, **kwargs))
+
+    return blocked
+
+
+sync_blocking = blocking(sync)
+""":func:`sync` for callers without an event loop (the CLI)."""
