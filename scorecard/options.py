@@ -120,11 +120,6 @@ class SourceOptions:
         """Checks that span fields or need the config's team names; none by default."""
         return iter(())
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """Transitional, for readers written when options were a dict: the field
-        ``key``, else ``default``. Removed once every source reads attributes."""
-        return getattr(self, key, default)
-
 
 @dataclass(frozen=True)
 class HttpOptions(SourceOptions):

@@ -62,10 +62,11 @@ class SourceConfig:
     @property
     def has_plaintext_token(self) -> bool:
         """A token written in the config itself rather than the keyring or a variable."""
-        return self.token is not None and self.token != KEYRING_MARKER
+        token = self.options.token if isinstance(self.options, HttpOptions) else None
+        return token is not None and token != KEYRING_MARKER
 
-    # Transitional read-only views of the options, for readers written before
-    # SourceConfig carried typed options; removed once every reader uses ``options``.
+    # Transitional views for the last readers written before typed options; removed
+    # once they read ``options`` (``options.base_url``, ``options.path``).
 
     @property
     def api_url(self) -> str | None:
@@ -73,37 +74,10 @@ class SourceConfig:
         return self.options.base_url if isinstance(self.options, HttpOptions) else None
 
     @property
-    def token(self) -> str | None:
-        return self.options.token if isinstance(self.options, HttpOptions) else None
-
-    @property
-    def token_env(self) -> str | None:
-        return self.options.token_env if isinstance(self.options, HttpOptions) else None
-
-    @property
-    def timeout_s(self) -> float:
-        return self.options.timeout_s if isinstance(self.options, HttpOptions) else 30.0
-
-    @property
-    def max_concurrency(self) -> int:
-        return self.options.max_concurrency if isinstance(self.options, HttpOptions) else 4
-
-    @property
-    def allow_insecure(self) -> bool:
-        return self.options.allow_insecure if isinstance(self.options, HttpOptions) else False
-
-    @property
-    def refresh_minutes(self) -> float:
-        return self.options.refresh_minutes
-
-    @property
     def path(self) -> Path | None:
+        """The folder a source reads, for kinds that have one."""
         value = getattr(self.options, "path", None)
         return value if isinstance(value, Path) else None
-
-    @property
-    def strict(self) -> bool:
-        return bool(getattr(self.options, "strict", False))
 
 
 @dataclass(frozen=True)
