@@ -12,14 +12,14 @@ from tests.fakes.server import FakeServer, running
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Make HTTP retry and rate-limit waits instant; the list records each wait (seconds)."""
-    from scorecard.sources import base
+    from scorecard.sources import http
 
     recorded: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(base, "sleep", fake_sleep)
+    monkeypatch.setattr(http, "sleep", fake_sleep)
     return recorded
 
 
