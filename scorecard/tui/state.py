@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from scorecard.request import utcnow
 from scorecard.tui.palette import Palette
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ class Shown:
     """Per team, alerts firing now and monitoring query results."""
     weekly: Any = None
     """Weekly metrics of the scorecard's report, once a team screen has computed them."""
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=utcnow)
+    """The app's clock when this was made (how long ago things happened)."""
     palette: Palette = field(default_factory=Palette)
 
     @property
