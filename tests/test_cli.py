@@ -256,7 +256,7 @@ def test_json_export_carries_monitoring_extras(
 ) -> None:
     from datetime import datetime, timezone
 
-    from scorecard.sources.base import SourceResult
+    from scorecard.sources.contract import SourceResult
     from scorecard.store import Store
 
     config = write_config(

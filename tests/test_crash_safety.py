@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from scorecard import model
-from scorecard.sources.base import SourceResult
+from scorecard.sources.contract import SourceResult
 from scorecard.store import SCHEMA_VERSION, Store
 
 ITERATIONS = 20

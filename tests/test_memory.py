@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from scorecard import demo, export, metrics, service
-from scorecard.sources.base import SourceResult
+from scorecard.sources.contract import SourceResult
 from scorecard.store import Store
 
 

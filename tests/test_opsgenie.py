@@ -126,7 +126,7 @@ def test_eu_region_sets_the_default_url() -> None:
     config = parse_config(
         '[sources.og]\nkind = "opsgenie"\nregion = "eu"\n[[teams]]\nname = "A"\n', None
     )
-    assert config.sources[0].api_url == "https://api.eu.opsgenie.com"
+    assert config.sources[0].options.base_url == "https://api.eu.opsgenie.com"
 
 
 # --- syncs against the fake ------------------------------------------------------------

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from scorecard import cli, service
-from scorecard.sources.base import FatalSourceError, HttpClient, SourceError
+from scorecard.errors import FatalSourceError, SourceError
+from scorecard.sources.http import HttpClient
 from scorecard.store import Store
 from tests.fakes.server import FakeServer, Reply, running
 from tests.source_config import source_config
@@ -68,10 +69,10 @@ def assert_clean(text: str | bytes, where: str) -> None:
 def test_no_leak_through_sync_export_config_check_and_screens(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scorecard.sources import base
+    from scorecard.sources import http
 
-    monkeypatch.setattr(base, "BACKOFF_INITIAL_S", 0.01)
-    monkeypatch.setattr(base, "BACKOFF_MAX_S", 0.02)
+    monkeypatch.setattr(http, "BACKOFF_INITIAL_S", 0.01)
+    monkeypatch.setattr(http, "BACKOFF_MAX_S", 0.02)
     outputs: list[str] = []
     with running(FakeServer()) as server:
         build(server)

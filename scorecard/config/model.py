@@ -65,20 +65,6 @@ class SourceConfig:
         token = self.options.token if isinstance(self.options, HttpOptions) else None
         return token is not None and token != KEYRING_MARKER
 
-    # Transitional views for the last readers written before typed options; removed
-    # once they read ``options`` (``options.base_url``, ``options.path``).
-
-    @property
-    def api_url(self) -> str | None:
-        """The API base URL: the written one, else the vendor's (HTTP kinds only)."""
-        return self.options.base_url if isinstance(self.options, HttpOptions) else None
-
-    @property
-    def path(self) -> Path | None:
-        """The folder a source reads, for kinds that have one."""
-        value = getattr(self.options, "path", None)
-        return value if isinstance(value, Path) else None
-
 
 @dataclass(frozen=True)
 class ChangeClassConfig:

@@ -11,8 +11,7 @@ no httpx.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -37,19 +36,6 @@ __all__ = [
 ]
 
 OptionsT = TypeVar("OptionsT", bound=SourceOptions)
-
-_FLAT_SETTINGS = (
-    "api_url",
-    "token",
-    "token_env",
-    "timeout_s",
-    "max_concurrency",
-    "allow_insecure",
-    "refresh_minutes",
-    "path",
-    "strict",
-)
-"""Settings a config written before typed options kept beside ``options``."""
 
 
 def _no_progress(text: str) -> None:
@@ -119,26 +105,17 @@ class Source(Protocol):
 
 
 def typed_options(cls: type[OptionsT], cfg: SourceConfig) -> OptionsT:
-    """``cfg.options`` as ``cls``: the instance itself when the config already holds
-    typed options, else built from the settings and the plain ``options`` mapping
-    of a config written the old way (lists become tuples)."""
+    """``cfg.options`` as ``cls``; a config whose options are of another kind is a
+    programming error, reported as a fatal source error naming the source."""
     options: Any = cfg.options
-    if isinstance(options, cls):
-        return options
-    names = {f.name for f in dataclasses.fields(cls)}
-    raw: dict[str, Any] = dict(options) if isinstance(options, Mapping) else {}
-    for key in _FLAT_SETTINGS:
-        if key in names and key not in raw:
-            raw[key] = getattr(cfg, key, None)
-    values: dict[str, Any] = {
-        key: tuple(value) if isinstance(value, list) else value
-        for key, value in raw.items()
-        if key in names and value is not None
-    }
-    return cls(**values)
+    if not isinstance(options, cls):
+        raise FatalSourceError(
+            f"source '{cfg.name}': kind '{cfg.kind}' needs {cls.__name__}, "
+            f"got {type(options).__name__}"
+        )
+    return options
 
 
 def http_options(cfg: SourceConfig) -> HttpOptions:
     """The HTTP settings of ``cfg`` (its own typed options when it has them)."""
-    options: Any = cfg.options
-    return options if isinstance(options, HttpOptions) else typed_options(HttpOptions, cfg)
+    return typed_options(HttpOptions, cfg)

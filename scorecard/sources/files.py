@@ -88,8 +88,6 @@ class FilesSource:
 
     def __init__(self, cfg: SourceConfig, *, strict: bool = False) -> None:
         self.name = cfg.name
-        if not isinstance(cfg.options, FilesOptions) and cfg.path is None:
-            raise FatalSourceError(f"source '{cfg.name}': kind 'files' needs a 'path'")
         self.options = typed_options(FilesOptions, cfg)
         self.strict = bool(self.options.strict or strict)
         self.path = Path(self.options.path)
