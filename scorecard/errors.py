@@ -22,6 +22,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from scorecard.status import RequestStats
+
 __all__ = [
     "EXIT_OK",
     "EXIT_RUNTIME",
@@ -71,11 +73,13 @@ class SourceError(ScorecardError):
     """A source failed; the message is safe to show (no secrets).
 
     ``retriable`` says whether trying again later may help (a timeout, a 5xx)
-    as opposed to a configuration problem (401, 404)."""
+    as opposed to a configuration problem (401, 404). ``stats`` holds the failing
+    client's request counters, when an HTTP client raised it."""
 
     def __init__(self, message: str, *, retriable: bool = False) -> None:
         super().__init__(message)
         self.retriable = retriable
+        self.stats: RequestStats | None = None
 
 
 class FatalSourceError(SourceError):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
+from scorecard.errors import SourceError
 from scorecard.request import ScoreRequest
 from scorecard.status import RequestStats, SourceStatus
 from scorecard.store import result_stats
@@ -160,8 +161,6 @@ def aligned(rows: list[tuple[str, ...]]) -> list[str]:
 
 def error_message(exc: BaseException) -> str:
     """A one-line message for ``exc``, without traceback text."""
-    from scorecard.errors import SourceError
-
     message = " ".join(str(exc).split())
     if isinstance(exc, SourceError):
         return message or type(exc).__name__
@@ -174,8 +173,8 @@ def error_message(exc: BaseException) -> str:
 
 def failed_stats(exc: BaseException) -> RequestStats:
     """The request counters the failing source's HTTP client attached to ``exc``."""
-    stats = getattr(exc, "stats", None)
-    return stats if isinstance(stats, RequestStats) else RequestStats()
+    stats = exc.stats if isinstance(exc, SourceError) else None
+    return stats if stats is not None else RequestStats()
 
 
 def scrub_state(value: object, secrets: Sequence[str]) -> object:

@@ -218,8 +218,8 @@ class HttpClient:
         try:
             return await self._get(path, params, conditional=conditional)
         except SourceError as exc:
-            if getattr(exc, "stats", None) is None:
-                exc.stats = self.stats  # type: ignore[attr-defined]
+            if exc.stats is None:
+                exc.stats = self.stats
             raise
 
     async def _get(self, path: str, params: Mapping[str, Any] | None, *, conditional: bool) -> Page:
