@@ -334,24 +334,24 @@ def _check_count(repos: int) -> None:
         raise ValueError(f"between 1 and {MAX_REPOS_PER_QUERY} repos per query, not {repos}")
 
 
-DEPLOYMENTS_QUERY: Final = (
-    "query RepoDeployments("
-    + _declare(None, ", $environments: [String!]")
-    + ") {\n"
-    + _repo_block("repository", None, _deployments_body(""))
-    + f"  {RATE_LIMIT_FIELDS}\n}}\n"
-    + DEPLOYMENT_FIELDS
+def _single_repo_query(name: str, extra: str, body: str, fields: str) -> str:
+    """A document reading one page of one repo, under ``repository``."""
+    return (
+        f"query {name}({_declare(None, extra)}) {{\n"
+        + _repo_block("repository", None, body)
+        + f"  {RATE_LIMIT_FIELDS}\n}}\n"
+        + fields
+    )
+
+
+DEPLOYMENTS_QUERY: Final = _single_repo_query(
+    "RepoDeployments", ", $environments: [String!]", _deployments_body(""), DEPLOYMENT_FIELDS
 )
 """A page of one repo's deployments (variables ``owner``, ``name``, ``first``,
 ``after``, ``environments``); the answer's repo is under ``repository``."""
 
-PULLS_QUERY: Final = (
-    "query RepoMergedPulls("
-    + _declare(None, ", $withFiles: Boolean!")
-    + ") {\n"
-    + _repo_block("repository", None, _pulls_body(""))
-    + f"  {RATE_LIMIT_FIELDS}\n}}\n"
-    + PULL_FIELDS
+PULLS_QUERY: Final = _single_repo_query(
+    "RepoMergedPulls", ", $withFiles: Boolean!", _pulls_body(""), PULL_FIELDS
 )
 """A page of one repo's merged pull requests (variables ``owner``, ``name``,
 ``first``, ``after``, ``withFiles``); the answer's repo is under ``repository``."""
