@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from scorecard import demo, export, metrics, service
+from scorecard.metrics import joins
 from scorecard.sources.contract import SourceResult
 from scorecard.store import Store
 
@@ -117,7 +118,7 @@ def _plain_last(ids: list, wanted: list, among: list[bool] | None = None) -> lis
     ],
 )
 def test_ids_last_occurrence(ids, wanted) -> None:
-    lookup = metrics._Ids(pd.Series(ids, dtype=object))
+    lookup = joins.Ids(pd.Series(ids, dtype=object))
     got = lookup.last(pd.Series(wanted, dtype=object))
     assert got.tolist() == _plain_last(ids, wanted)
     if ids:
@@ -127,14 +128,21 @@ def test_ids_last_occurrence(ids, wanted) -> None:
 
 
 def test_ids_with_colliding_hashes(monkeypatch) -> None:
-    monkeypatch.setattr(metrics, "_hashes", lambda values: np.zeros(len(values), np.uint64))
+    calls: list[int] = []
+
+    def colliding(values: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+        calls.append(len(values))
+        return np.zeros(len(values), np.uint64)
+
+    monkeypatch.setattr(joins, "id_hashes", colliding)
     ids = ["a", "b", "a", "c", None]
     wanted = ["a", "c", "b", "x", None]
-    lookup = metrics._Ids(pd.Series(ids, dtype=object))
+    lookup = joins.Ids(pd.Series(ids, dtype=object))
     assert lookup.last(pd.Series(wanted, dtype=object)).tolist() == _plain_last(ids, wanted)
     among = np.array([True, False, True, False, True])
     got = lookup.last(pd.Series(wanted, dtype=object), among=among)
     assert got.tolist() == _plain_last(ids, wanted, among.tolist())
+    assert calls, "the lookup did not hash through the patched function: nothing collided"
 
 
 def _plain_pairs(prep) -> dict[str, set[str]]:

@@ -19,8 +19,6 @@ Callers import everything from ``scorecard.metrics``.
 
 from __future__ import annotations
 
-from scorecard.metrics.joins import Ids as _Ids  # noqa: F401  (tests/test_memory.py)
-from scorecard.metrics.joins import id_hashes as _hashes  # noqa: F401  (tests/test_memory.py)
 from scorecard.metrics.prepare import (
     SAFE_STRATEGIES,
     Prepared,
