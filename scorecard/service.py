@@ -263,20 +263,16 @@ def _never_synced(config: Config, name: str) -> SourceStatus:
 def sync_and_score(
     config: Config,
     store: Store,
-    request: ScoreRequest | None = None,
+    request: ScoreRequest,
     *,
     only: str | None = None,
     full: bool = False,
-    as_of: datetime | None = None,
-    window_days: int | None = None,
     progress: Progress | None = None,
     strict: bool = False,
 ) -> tuple[SyncSummary, Scorecard]:
     """Sync the sources into the cache (two full windows of ``request``), then score."""
     from scorecard import sync
 
-    if request is None:
-        request = score_request(config, as_of=as_of, window_days=window_days)
     summary = sync.sync_blocking(
         config, store, request, only=only, full=full, progress=progress, strict=strict
     )
