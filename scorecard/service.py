@@ -279,14 +279,7 @@ def sync_and_score(
     return summary, cached_scorecard(config, store, request=request)
 
 
-def live_scorecard(
-    config: Config,
-    request: ScoreRequest | None = None,
-    *,
-    as_of: datetime | None = None,
-    window_days: int | None = None,
-    now: datetime | None = None,
-) -> Scorecard:
+def live_scorecard(config: Config, request: ScoreRequest) -> Scorecard:
     """Fetch every source into memory and score: the cache is neither read nor written.
 
     For read-only use (``scorecard standup --live``): the same fetch as a sync
@@ -298,8 +291,6 @@ def live_scorecard(
 
     from scorecard import model, sync
 
-    if request is None:
-        request = score_request(config, as_of=as_of, window_days=window_days, now=now)
     fetched = asyncio.run(sync.fetch_all(config, request))
     parts: dict[model.EventKind, list[pd.DataFrame]] = {kind: [] for kind in model.EVENT_KINDS}
     for result in (f.result for f in fetched if f.result is not None):

@@ -294,7 +294,7 @@ def test_live_scorecard_marks_failed_sources_stale(tmp_path: Path) -> None:
             source_config(name="broken", kind="files", path=tmp_path / "missing"),
         ),
     )
-    card = service.live_scorecard(cfg, as_of=AS_OF, now=AS_OF)
+    card = service.live_scorecard(cfg, service.score_request(cfg, as_of=AS_OF, now=AS_OF))
     assert card.statuses["local"].ok
     assert card.statuses["broken"].last_error
     assert "stale" in card.report.table.loc["Payments", "flags"]
