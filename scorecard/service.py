@@ -176,18 +176,8 @@ def demo_scorecard(
     return Scorecard(report=report, config=org.config, statuses=org.statuses, demo=True)
 
 
-def cached_scorecard(
-    config: Config,
-    store: Store,
-    *,
-    request: ScoreRequest | None = None,
-    as_of: datetime | None = None,
-    window_days: int | None = None,
-    now: datetime | None = None,
-) -> Scorecard:
+def cached_scorecard(config: Config, store: Store, request: ScoreRequest) -> Scorecard:
     """Score from what the cache holds; stale sources are flagged, never hidden."""
-    if request is None:
-        request = score_request(config, as_of=as_of, window_days=window_days, now=now)
     statuses = store.statuses()
     configured = {s.name for s in config.sources}
     sources = [n for n in statuses if n in configured]

@@ -266,7 +266,9 @@ async def test_fault(fault: Fault, server: FaultyServer, tmp_path: Path) -> None
     assert TOKEN not in table
     gh_after = store.load(sources=["gh"])
     status = store.statuses()["gh"]
-    card = service.cached_scorecard(config, store, as_of=LATER, now=LATER)
+    card = service.cached_scorecard(
+        config, store, service.score_request(config, as_of=LATER, now=LATER)
+    )
     flags = card.report.table["flags"]
     assert "stale" not in flags.loc["Search"]
 
@@ -316,7 +318,9 @@ async def test_partial_data_is_flagged_on_the_teams(server: FaultyServer, tmp_pa
     await sync(config, store, now=NOW)
     server.always(Reply(429, {}, {"Retry-After": "3600"}))
     await sync(config, store, now=LATER)
-    card = service.cached_scorecard(config, store, as_of=LATER, now=LATER)
+    card = service.cached_scorecard(
+        config, store, service.score_request(config, as_of=LATER, now=LATER)
+    )
     assert "stale" in card.report.table.loc["Payments", "flags"]
 
 

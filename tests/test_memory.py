@@ -48,7 +48,9 @@ def test_deployments_detail_reads_deferred_columns(tmp_path, org) -> None:
     config = _without_classes(org)
     assert "commit_sha" not in (service.columns_to_load(config) or {})["deployments"]
     store = _cache(tmp_path, org)
-    card = service.cached_scorecard(config, store, as_of=org.as_of, now=org.as_of)
+    card = service.cached_scorecard(
+        config, store, service.score_request(config, as_of=org.as_of, now=org.as_of)
+    )
     assert "url" not in card.report.prepared.deployments.columns
 
     frames = store.load(sources=list(store.statuses()))
@@ -71,7 +73,9 @@ def test_deployments_detail_reads_deferred_columns(tmp_path, org) -> None:
 def test_deferred_columns_follow_ids_when_the_cache_changed(tmp_path, org) -> None:
     config = _without_classes(org)
     store = _cache(tmp_path, org)
-    card = service.cached_scorecard(config, store, as_of=org.as_of, now=org.as_of)
+    card = service.cached_scorecard(
+        config, store, service.score_request(config, as_of=org.as_of, now=org.as_of)
+    )
     prep = card.report.prepared
     full = store.load(["deployments"], sources=list(store.statuses()))["deployments"]
     # A sync between scoring and the export: rows in another order, one gone.
@@ -90,7 +94,9 @@ def test_deferred_columns_follow_ids_when_the_cache_changed(tmp_path, org) -> No
 
 def test_nothing_is_deferred_with_change_classes(tmp_path, org) -> None:
     store = _cache(tmp_path, org)
-    card = service.cached_scorecard(org.config, store, as_of=org.as_of, now=org.as_of)
+    card = service.cached_scorecard(
+        org.config, store, service.score_request(org.config, as_of=org.as_of, now=org.as_of)
+    )
     assert {"commit_sha", "url"} <= set(card.report.prepared.deployments.columns)
     assert not card.report.prepared.deferred
 
@@ -175,7 +181,9 @@ def test_staleness_is_unchanged_after_a_gap(tmp_path, org) -> None:
     config = _without_classes(org)
     store = _cache(tmp_path, org)
     later = org.as_of + timedelta(days=3)
-    card = service.cached_scorecard(config, store, as_of=org.as_of, now=later)
+    card = service.cached_scorecard(
+        config, store, service.score_request(config, as_of=org.as_of, now=later)
+    )
     frames = store.load(sources=list(store.statuses()))
     full = service.report_from_frames(
         frames, config, as_of=org.as_of, statuses=store.statuses(), now=later

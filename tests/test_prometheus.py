@@ -559,7 +559,9 @@ def test_sync_stores_samples_incidents_and_query_results(prom_url: str, tmp_path
     assert store.state("prom")["slo"]["Ops"][0]["value"] == 2.5
     # the query results reach the JSON export (per team, under "extras")
     card = service.cached_scorecard(
-        config, Store(tmp_path / "cache", read_only=True), as_of=at(END)
+        config,
+        Store(tmp_path / "cache", read_only=True),
+        service.score_request(config, as_of=at(END)),
     )
     extras = service.extras(Store(tmp_path / "cache", read_only=True), config)
     doc = json.loads(export.render(card.report, "json", extras=extras))

@@ -125,7 +125,7 @@ def test_no_leak_through_sync_export_config_check_and_screens(
         from scorecard.tui.app import ScorecardApp, TuiOptions
 
         cfg = load_config(Path(config))
-        card = service.cached_scorecard(cfg, Store(read_only=True))
+        card = service.cached_scorecard(cfg, Store(read_only=True), service.score_request(cfg))
         assert card.failed_sources() == ["gh"]
 
         async def screenshot() -> str:
