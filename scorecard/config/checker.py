@@ -273,30 +273,26 @@ class Checker:
             if not item.strip():
                 self.fail(key, "has an empty string in the list", "remove the empty item")
             if regex:
-                try:
-                    re.compile(item)
-                except re.error as exc:
-                    self.fail(
-                        key,
-                        f"{describe(item)} is not a valid regular expression ({exc})",
-                        "fix the pattern; escape special characters with a backslash",
-                    )
+                self.compiles(key, item)
         return tuple(value)
 
     def regex(self, table: Mapping[str, Any], key: KeyPath) -> str | None:
         """A string that compiles as a regular expression."""
         value = self.string(table, key)
-        if value is None:
-            return None
+        if value is not None:
+            self.compiles(key, value)
+        return value
+
+    def compiles(self, key: KeyPath, pattern: str) -> None:
+        """Fail unless ``pattern`` is a valid regular expression."""
         try:
-            re.compile(value)
+            re.compile(pattern)
         except re.error as exc:
             self.fail(
                 key,
-                f"{describe(value)} is not a valid regular expression ({exc})",
+                f"{describe(pattern)} is not a valid regular expression ({exc})",
                 "fix the pattern; escape special characters with a backslash",
             )
-        return value
 
     def str_table(
         self,
