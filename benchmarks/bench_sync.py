@@ -105,6 +105,7 @@ def _config(url: str, concurrency: int) -> Any:
 
 
 def _worker() -> dict[str, Any]:
+    from scorecard.request import ScoreRequest
     from scorecard.store import Store
     from scorecard.sync import sync_blocking
     from tests.fakes.server import FakeServer
@@ -128,7 +129,7 @@ def _worker() -> dict[str, Any]:
                 store = Store(Path(tmp) / label)
                 config = _config(server.url, concurrency)
                 start = time.perf_counter()
-                summary = sync_blocking(config, store, now=NOW)
+                summary = sync_blocking(config, store, ScoreRequest.resolve(now=NOW))
                 out[f"{label}_s"] = time.perf_counter() - start
                 outcome = summary.outcomes[0]
                 if outcome.last_error:
@@ -138,7 +139,9 @@ def _worker() -> dict[str, Any]:
                 if label == "concurrent":
                     server.log.clear()
                     start = time.perf_counter()
-                    again = sync_blocking(config, store, now=NOW + timedelta(minutes=10))
+                    again = sync_blocking(
+                        config, store, ScoreRequest.resolve(now=NOW + timedelta(minutes=10))
+                    )
                     out["resync_s"] = time.perf_counter() - start
                     if again.outcomes[0].last_error:
                         raise RuntimeError(f"second sync failed: {again.outcomes[0].last_error}")

@@ -360,29 +360,24 @@ async def failed(
 async def sync(
     config: Config,
     store: Store,
-    request: ScoreRequest | None = None,
+    request: ScoreRequest,
     *,
     only: str | None = None,
     full: bool = False,
-    now: datetime | None = None,
-    as_of: datetime | None = None,
     progress: Progress | None = None,
     strict: bool = False,
 ) -> SyncSummary:
     """Fetch all configured sources (or just ``only``) concurrently into ``store``.
 
     ``request`` says what the history must cover (two full windows before its
-    as-of) and its now is recorded as each source's attempt time. Callers
-    without one may give ``now`` and ``as_of``; the config's window applies.
-    Raises ``ConfigError`` when ``only`` names no configured source and
-    ``StoreError`` for a read-only store.
+    as-of) and its now is recorded as each source's attempt time. Raises
+    ``ConfigError`` when ``only`` names no configured source and ``StoreError``
+    for a read-only store.
     """
     from scorecard.errors import StoreError
 
     if store.read_only:
         raise StoreError("cannot sync into a read-only cache")
-    if request is None:
-        request = ScoreRequest.resolve(as_of=as_of, now=now, default_window_days=config.window_days)
     fetched = await fetch_all(
         config, request, only=only, store=store, full=full, strict=strict, progress=progress
     )

@@ -27,6 +27,7 @@ import pytest
 from scorecard import service, sync
 from scorecard.config import Config, parse_config
 from scorecard.errors import SourceError
+from scorecard.request import ScoreRequest
 from scorecard.sources.contract import FetchContext, SourceResult
 from scorecard.sources.registry import build_source
 from scorecard.store import Store
@@ -220,7 +221,7 @@ def test_firing_alerts_per_team(am_url: str) -> None:
 def test_alert_teams_and_extras_from_the_cache(am_url: str, tmp_path: Path) -> None:
     config = make_config(am_url, 'alert_teams = ["Ops", "Search"]')
     store = Store(tmp_path / "cache")
-    summary = asyncio.run(sync.sync(config, store, now=datetime.now(UTC)))
+    summary = asyncio.run(sync.sync(config, store, ScoreRequest.resolve(now=datetime.now(UTC))))
     assert summary.outcomes[0].ok, summary.outcomes[0].last_error
     extras = service.extras(store, config)
     assert sorted(extras) == ["Ops", "Search"]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from scorecard.config import Config, TeamConfig
+from scorecard.request import ScoreRequest
 from scorecard.sources import codecov
 from scorecard.store import Store
 from scorecard.sync import sync
@@ -96,7 +97,7 @@ async def test_full_sync_trend_fallback_and_totals(
 ) -> None:
     fake = build(fake_server)
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.skipped == 0
@@ -133,7 +134,7 @@ async def test_other_git_services_are_in_the_path(
     fake_server: FakeServer, token: str, tmp_path: Path
 ) -> None:
     fake = build(fake_server, service="gitlab")
-    summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
+    summary = await sync(org_config(fake), Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     assert summary.outcomes[0].last_error is None
     assert all(r.path.startswith("/api/v2/gitlab/") for r in fake_server.log)
 
@@ -154,7 +155,7 @@ async def test_rate_limits_bad_records_and_a_missing_repo(
     )
     store = Store(tmp_path / "cache")
     config = org_config(fake)
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     before = store.load()["coverage"]
     assert waits == [3.0]
 
@@ -163,7 +164,7 @@ async def test_rate_limits_bad_records_and_a_missing_repo(
     fake_server.fault(
         "/api/v2/github/acme/repos/search/coverage/", Reply(200, b"{not json", etag=False)
     )
-    summary = await sync(config, store, now=NOW + HOUR)
+    summary = await sync(config, store, ScoreRequest.resolve(now=NOW + HOUR))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and not outcome.complete
     assert any("acme/payments-web" in p and "404" in p for p in outcome.problems)
@@ -179,7 +180,7 @@ async def test_every_repo_failing_fails_the_source(
     fake_server: FakeServer, token: str, tmp_path: Path
 ) -> None:
     fake = FakeCodecov(fake_server)  # knows no repos
-    summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
+    summary = await sync(org_config(fake), Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     error = summary.outcomes[0].last_error
     assert error is not None and "404" in error
 

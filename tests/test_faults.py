@@ -23,6 +23,7 @@ import pytest
 
 from scorecard import service
 from scorecard.config import Config, TeamConfig
+from scorecard.request import ScoreRequest
 from scorecard.sources import http
 from scorecard.store import Store
 from scorecard.sync import SyncSummary, sync
@@ -235,7 +236,9 @@ FAULTS = [
 
 async def _sync_bounded(config: Config, store: Store, now: datetime, limit: float) -> SyncSummary:
     # A generous outer guard so a regression fails the test instead of hanging the suite.
-    return await asyncio.wait_for(sync(config, store, now=now), timeout=limit + 30)
+    return await asyncio.wait_for(
+        sync(config, store, ScoreRequest.resolve(now=now)), timeout=limit + 30
+    )
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
@@ -315,9 +318,9 @@ async def test_partial_data_is_flagged_on_the_teams(server: FaultyServer, tmp_pa
     build(server)
     config = make_config(server.url, files_dir(tmp_path))
     store = Store(tmp_path / "cache")
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     server.always(Reply(429, {}, {"Retry-After": "3600"}))
-    await sync(config, store, now=LATER)
+    await sync(config, store, ScoreRequest.resolve(now=LATER))
     card = service.cached_scorecard(
         config, store, service.score_request(config, as_of=LATER, now=LATER)
     )

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from scorecard.config import Config, TeamConfig
+from scorecard.request import ScoreRequest
 from scorecard.sources import github
 from scorecard.store import Store
 from scorecard.sync import status_text, sync
@@ -189,7 +190,7 @@ async def test_full_sync_reads_everything_once(
 ) -> None:
     build_org(fake_server)
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake_server.url), store, now=NOW)
+    summary = await sync(org_config(fake_server.url), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     keys = request_keys(fake_server)
@@ -254,11 +255,11 @@ async def test_unchanged_resync_sends_only_conditional_requests(
     build_org(fake_server)
     store = Store(tmp_path / "cache")
     config = org_config(fake_server.url)
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     before = store.load()
     fake_server.log.clear()
 
-    summary = await sync(config, store, now=NOW + timedelta(minutes=10))
+    summary = await sync(config, store, ScoreRequest.resolve(now=NOW + timedelta(minutes=10)))
     assert summary.outcomes[0].last_error is None and summary.outcomes[0].complete
     assert fake_server.log, "something was asked"
     assert all(r.conditional for r in fake_server.log), [
@@ -280,7 +281,7 @@ async def test_incremental_sync_merges_new_events(
     fake = build_org(fake_server)
     store = Store(tmp_path / "cache")
     config = org_config(fake_server.url)
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     later = NOW + timedelta(hours=6)
     pay = fake.repos["acme/payments-api"]
     t = NOW + timedelta(hours=2)
@@ -290,7 +291,7 @@ async def test_incremental_sync_merges_new_events(
     pay.statuses[8].insert(0, {"id": 801, "state": "success", "created_at": "2024-03-10T12:30:00Z"})
     fake_server.log.clear()
 
-    summary = await sync(config, store, now=later)
+    summary = await sync(config, store, ScoreRequest.resolve(now=later))
     assert summary.outcomes[0].last_error is None
     frames = store.load()
     assert "acme/payments-api/deployments/7" in set(frames["deployments"]["id"])
@@ -306,7 +307,7 @@ async def test_incremental_sync_merges_new_events(
 
     # --full ignores bookmarks and validators: everything is fetched again.
     fake_server.log.clear()
-    await sync(config, store, now=later, full=True)
+    await sync(config, store, ScoreRequest.resolve(now=later), full=True)
     assert not any(r.conditional for r in fake_server.log)
     assert len(store.load()["ci_runs"]) == 2305
 
@@ -327,7 +328,7 @@ async def test_rate_limits_are_waited_out(
     fake_server.fault("/repos/acme/search", Reply(429, {}, {"Retry-After": "1"}))
     fake_server.fault("/repos/acme/payments-api/deployments", Reply(502), Reply(503), Reply(500))
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake_server.url), store, now=NOW)
+    summary = await sync(org_config(fake_server.url), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.stats.retries == 5
@@ -341,7 +342,9 @@ async def test_a_too_long_rate_limit_wait_stops_with_partial_data(
     build_org(fake_server)
     fake_server.fault("/repos/acme/search/pulls", Reply(429, {}, {"Retry-After": "7200"}))
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake_server.url, max_wait_s=30), store, now=NOW)
+    summary = await sync(
+        org_config(fake_server.url, max_wait_s=30), store, ScoreRequest.resolve(now=NOW)
+    )
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and not outcome.complete
     assert "partial" in status_text(outcome)
@@ -362,7 +365,7 @@ async def test_malformed_pages_and_loops_are_counted_and_skipped(
 
     fake_server.routes.insert(0, (lambda p: p == "/repos/acme/search/deployments", looping))
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake_server.url), store, now=NOW)
+    summary = await sync(org_config(fake_server.url), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None
     assert outcome.skipped >= 1 and outcome.stats.malformed == 1
@@ -384,7 +387,7 @@ async def test_unknown_repo_and_bad_token(
         sources=config.sources,
     )
     store = Store(tmp_path / "cache")
-    summary = await sync(config, store, now=NOW)
+    summary = await sync(config, store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and not outcome.complete
     assert any("acme/nope" in p and "404" in p for p in outcome.problems)
@@ -392,7 +395,7 @@ async def test_unknown_repo_and_bad_token(
     fake_server.routes.insert(
         0, (lambda p: True, lambda r, s: Reply(401, {"message": "Bad credentials"}))
     )
-    summary = await sync(config, store, now=NOW + timedelta(hours=1))
+    summary = await sync(config, store, ScoreRequest.resolve(now=NOW + timedelta(hours=1)))
     error = summary.outcomes[0].last_error
     assert error is not None and "401" in error and token not in error
     assert store.statuses()["gh"].last_success_at == NOW  # the last good data stays
@@ -480,7 +483,7 @@ async def test_pull_request_paths_for_path_change_classes(
     ]
     store = Store(tmp_path / "cache")
     plain = org_config(fake_server.url)
-    await sync(plain, store, now=NOW)
+    await sync(plain, store, ScoreRequest.resolve(now=NOW))
     # Without a path-matching change class, no pull request's files are asked for.
     assert not [r for r in fake_server.log if r.path.endswith("/files")]
 
@@ -488,7 +491,7 @@ async def test_pull_request_paths_for_path_change_classes(
     config = replace(plain, change_classes=(ai,))
     store = Store(tmp_path / "cache2")
     fake_server.log.clear()
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     files_requests = [r.path for r in fake_server.log if r.path.endswith("/files")]
     assert len(files_requests) == 4  # one per merged pull request
     changes = store.load()["changes"].set_index("id")
@@ -501,7 +504,7 @@ async def test_pull_request_paths_for_path_change_classes(
 
     # A merged pull request's files never change: a later sync does not ask again.
     fake_server.log.clear()
-    await sync(config, store, now=NOW + timedelta(minutes=10), full=False)
+    await sync(config, store, ScoreRequest.resolve(now=NOW + timedelta(minutes=10)), full=False)
     assert not [r for r in fake_server.log if r.path.endswith("/files")]
     assert store.load()["changes"].set_index("id").loc["acme/payments-api/pull/11", "paths"] == [
         "prompts/rank.txt",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from scorecard.config import Config, TeamConfig
+from scorecard.request import ScoreRequest
 from scorecard.sources import gitlab
 from scorecard.store import Store
 from scorecard.sync import sync
@@ -168,7 +169,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
 async def test_full_sync(fake_server: FakeServer, token: str, tmp_path: Path) -> None:
     fake = build_org(fake_server)
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     keys = [(r.path, tuple(sorted(r.query.items()))) for r in fake_server.log]
@@ -213,9 +214,9 @@ async def test_unchanged_resync_is_only_304s_and_new_items_merge(
     fake = build_org(fake_server)
     store = Store(tmp_path / "cache")
     config = org_config(fake)
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     fake_server.log.clear()
-    summary = await sync(config, store, now=NOW + timedelta(minutes=5))
+    summary = await sync(config, store, ScoreRequest.resolve(now=NOW + timedelta(minutes=5)))
     assert summary.outcomes[0].last_error is None
     assert fake_server.log and all(r.conditional and r.status == 304 for r in fake_server.log)
     assert len(store.load()["ci_runs"]) == 251
@@ -224,7 +225,7 @@ async def test_unchanged_resync_is_only_304s_and_new_items_merge(
     pay.merge_request(9, NOW + timedelta(hours=1), NOW - DAY)
     pay.pipeline(950, NOW + timedelta(hours=1))
     fake_server.log.clear()
-    await sync(config, store, now=NOW + timedelta(hours=3))
+    await sync(config, store, ScoreRequest.resolve(now=NOW + timedelta(hours=3)))
     frames = store.load()
     assert "acme/payments-api/merge_requests/9" in set(frames["changes"]["id"])
     assert len(frames["changes"]) == 3 and len(frames["ci_runs"]) == 252
@@ -246,7 +247,7 @@ async def test_retries_rate_limits_loops_and_bad_json(
         0, (lambda p: p == "/api/v4/projects/acme%2Fplatform%2Fops/jobs", stuck)
     )
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and not outcome.complete
     assert outcome.stats.retries == 2 and waits[0] == 1.0
@@ -273,7 +274,7 @@ async def test_merge_request_paths_for_path_change_classes(
         org_config(fake), change_classes=(ChangeClassConfig(name="ai", paths=("prompts/**",)),)
     )
     store = Store(tmp_path / "cache")
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     changes = store.load()["changes"].set_index("id")
     assert changes.loc["acme/payments-api/merge_requests/7", "paths"] == [
         "prompts/rank.txt",
@@ -281,5 +282,5 @@ async def test_merge_request_paths_for_path_change_classes(
         "src/a.rb",
     ]
     fake_server.log.clear()
-    await sync(config, store, now=NOW + timedelta(minutes=10))
+    await sync(config, store, ScoreRequest.resolve(now=NOW + timedelta(minutes=10)))
     assert not [r for r in fake_server.log if r.path.endswith("/diffs")]  # cached once merged

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from scorecard.config import Config, TeamConfig
+from scorecard.request import ScoreRequest
 from scorecard.sources import incidentio
 from scorecard.sources.incidents import Vocabulary
 from scorecard.store import Store
@@ -188,7 +189,7 @@ async def test_full_sync_follows_the_cursor(
     fake.incidents.append(incident("01DECLINED", NOW - DAY, category="declined"))
     fake.incidents.append(incident("01MERGED", NOW - DAY, category="merged"))
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.items == 600 and outcome.stats.items["excluded"] == 2
@@ -219,7 +220,7 @@ async def test_rate_limits_malformed_and_unknown_values(
         "/v2/incidents", Reply(429, {"type": "too_many_requests"}, {"Retry-After": "4"})
     )
     fake_server.fault("/v1/severities", Reply(503))
-    summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
+    summary = await sync(org_config(fake), Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert 4.0 in waits and outcome.stats.retries == 2
@@ -235,13 +236,13 @@ async def test_malformed_page_and_incremental_resync(
     store = Store(tmp_path / "cache")
     config = org_config(fake)
     fake_server.fault("/v2/incidents", Reply(200, b"<html>", etag=False))
-    summary = await sync(config, store, now=NOW)
+    summary = await sync(config, store, ScoreRequest.resolve(now=NOW))
     assert not summary.outcomes[0].complete and summary.outcomes[0].stats.malformed == 1
-    summary = await sync(config, store, now=NOW)
+    summary = await sync(config, store, ScoreRequest.resolve(now=NOW))
     assert summary.outcomes[0].complete and len(store.load()["incidents"]) == 40
     fake_server.log.clear()
     fake.incidents.append(incident("01NEW", NOW + HOUR, category="live", resolved=None))
-    await sync(config, store, now=NOW + 2 * HOUR)
+    await sync(config, store, ScoreRequest.resolve(now=NOW + 2 * HOUR))
     first = fake_server.requests("/v2/incidents")[0]
     assert first.query["created_at[gte]"] == (NOW - DAY).date().isoformat()
     incidents = store.load()["incidents"].set_index("id")

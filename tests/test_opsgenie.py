@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from scorecard.config import Config, TeamConfig, parse_config
+from scorecard.request import ScoreRequest
 from scorecard.sources import opsgenie
 from scorecard.store import Store
 from scorecard.sync import sync
@@ -163,7 +164,7 @@ async def test_incident_sync_pages_to_the_end(
 ) -> None:
     fake = build(fake_server)
     store = Store(tmp_path / "cache")
-    summary = await sync(make(fake.url), store, now=NOW)
+    summary = await sync(make(fake.url), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.items == 230
@@ -187,7 +188,7 @@ async def test_alert_sync_and_offset_cap(
     fake = build(fake_server, n=130)
     fake.cap = 50
     store = Store(tmp_path / "cache")
-    summary = await sync(make(fake.url, use_alerts=True), store, now=NOW)
+    summary = await sync(make(fake.url, use_alerts=True), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert all(r.status == 200 for r in fake_server.log)
@@ -211,7 +212,7 @@ async def test_throttling_and_bad_records(
         ),
     )
     fake_server.fault("/v2/teams", Reply(500))
-    summary = await sync(make(fake.url), Store(tmp_path / "cache"), now=NOW)
+    summary = await sync(make(fake.url), Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert len(waits) >= 2 and outcome.stats.retries >= 2
@@ -226,7 +227,7 @@ async def test_malformed_page_is_counted(
 ) -> None:
     fake = build(fake_server, n=3)
     fake_server.fault("/v1/incidents", Reply(200, b'{"data": [', etag=False))
-    summary = await sync(make(fake.url), Store(tmp_path / "cache"), now=NOW)
+    summary = await sync(make(fake.url), Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and not outcome.complete and outcome.stats.malformed == 1
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from scorecard.config import Config, TeamConfig
+from scorecard.request import ScoreRequest
 from scorecard.sources import pagerduty
 from scorecard.sources.incidents import (
     DEFAULT_PRIORITIES,
@@ -166,7 +167,7 @@ async def test_full_sync_pages_to_the_end(
 ) -> None:
     fake = build(fake_server)
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert outcome.items == 250 and outcome.skipped == 0
@@ -195,7 +196,7 @@ async def test_offset_cap_is_handled_by_chunking(
     fake = build(fake_server, n=200)
     fake.cap = 30
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert all(r.status == 200 for r in fake_server.log)
@@ -221,7 +222,7 @@ async def test_offset_cap_without_a_total_continues_from_the_newest(
 
     fake_server.routes.insert(0, (lambda p: p == "/incidents", no_total))
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     assert summary.outcomes[0].last_error is None and summary.outcomes[0].complete
     assert all(r.status == 200 for r in fake_server.log)
     assert len(store.load()["incidents"]) == 95
@@ -250,7 +251,7 @@ async def test_rate_limit_waits_and_bad_records(
         Reply(502),
     )
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and outcome.complete, outcome
     assert waits[0] == 2.0 and outcome.stats.retries == 2
@@ -270,7 +271,7 @@ async def test_malformed_page_is_counted(
     fake = build(fake_server, n=5)
     fake_server.fault("/incidents", Reply(200, b'{"incidents": [', etag=False))
     store = Store(tmp_path / "cache")
-    summary = await sync(org_config(fake), store, now=NOW)
+    summary = await sync(org_config(fake), store, ScoreRequest.resolve(now=NOW))
     outcome = summary.outcomes[0]
     assert outcome.last_error is None and not outcome.complete
     assert outcome.stats.malformed == 1 and outcome.skipped == 1
@@ -284,14 +285,14 @@ async def test_incremental_sync_rereads_recent_and_open_incidents(
     fake.incidents.append(still_open)
     store = Store(tmp_path / "cache")
     config = org_config(fake)
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     fake_server.log.clear()
     # Later: the open incident resolved, and a new one arrived.
     fake.incidents.remove(still_open)
     fake.incidents.append(incident("OPEN1", NOW - 5 * DAY, resolved=NOW + HOUR))
     fake.incidents.append(incident("NEW1", NOW + HOUR))
     later = NOW + 2 * HOUR
-    await sync(config, store, now=later)
+    await sync(config, store, ScoreRequest.resolve(now=later))
     first = fake_server.log[0]
     assert first.query["since"] == (NOW - 5 * DAY).strftime("%Y-%m-%dT%H:%M:%SZ")
     incidents = store.load()["incidents"].set_index("id")
@@ -307,7 +308,7 @@ async def test_bad_token_fails_the_source(
     fake_server.fault(
         "/incidents", Reply(401, {"error": {"message": "Authentication required", "code": 2006}})
     )
-    summary = await sync(org_config(fake), Store(tmp_path / "cache"), now=NOW)
+    summary = await sync(org_config(fake), Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     error = summary.outcomes[0].last_error
     assert error is not None and "401" in error and TOKEN not in error
 

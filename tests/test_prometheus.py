@@ -35,6 +35,7 @@ import pytest
 from scorecard import export, model, service, sync
 from scorecard.config import Config, parse_config
 from scorecard.errors import SourceError
+from scorecard.request import ScoreRequest
 from scorecard.sources import monitoring, prometheus, promql
 from scorecard.sources.api import auth_token
 from scorecard.sources.contract import FetchContext, SourceResult
@@ -550,7 +551,9 @@ def test_bad_templated_query_names_each_team(prom_url: str) -> None:
 def test_sync_stores_samples_incidents_and_query_results(prom_url: str, tmp_path: Path) -> None:
     config = make_config(prom_url)
     store = Store(tmp_path / "cache")
-    summary = asyncio.run(sync.sync(config, store, as_of=at(END), now=at(END)))
+    summary = asyncio.run(
+        sync.sync(config, store, ScoreRequest.resolve(as_of=at(END), now=at(END)))
+    )
     outcome = summary.outcomes[0]
     assert outcome.ok and not outcome.complete  # the broken query: partial, not failed
     assert any("'broken'" in p for p in outcome.problems)

@@ -27,6 +27,7 @@ from keyring.backend import KeyringBackend
 
 from scorecard import cli, config, service, sync
 from scorecard.demo import demo_config
+from scorecard.request import ScoreRequest
 from scorecard.store import Store
 from scorecard.tui.app import ScorecardApp, TuiOptions
 from scorecard.tui.commands import ScorecardCommands
@@ -177,12 +178,12 @@ def demo_source_config(tmp_path: Path, *, read_only: bool = False) -> tuple[conf
 
 
 def fill_cache(cfg: config.Config, root: Path) -> None:
-    summary = sync.sync_blocking(cfg, Store(root), now=AS_OF)
+    summary = sync.sync_blocking(cfg, Store(root), ScoreRequest.resolve(now=AS_OF))
     assert not summary.failed
 
 
 async def afill_cache(cfg: config.Config, root: Path) -> None:
-    summary = await sync.sync(cfg, Store(root), now=AS_OF)
+    summary = await sync.sync(cfg, Store(root), ScoreRequest.resolve(now=AS_OF))
     assert not summary.failed
 
 

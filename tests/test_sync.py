@@ -50,7 +50,7 @@ def test_one_failing_source_does_not_hide_the_other(tmp_path: Path) -> None:
     config = files_config(tmp_path, good=good, flaky=flaky)
     store = Store(tmp_path / "cache")
 
-    first = sync_blocking(config, store, now=NOW)
+    first = sync_blocking(config, store, ScoreRequest.resolve(now=NOW))
     assert [o.last_error for o in first.outcomes] == [None, None]
     assert not first.all_failed
 
@@ -58,7 +58,10 @@ def test_one_failing_source_does_not_hide_the_other(tmp_path: Path) -> None:
     later = NOW + timedelta(hours=1)
     messages: list[tuple[str, str]] = []
     summary = sync_blocking(
-        config, store, now=later, progress=lambda name, text: messages.append((name, text))
+        config,
+        store,
+        ScoreRequest.resolve(now=later),
+        progress=lambda name, text: messages.append((name, text)),
     )
     by_name = {o.name: o for o in summary.outcomes}
     assert by_name["good"].last_error is None and by_name["good"].items == 14
@@ -81,7 +84,7 @@ def test_one_failing_source_does_not_hide_the_other(tmp_path: Path) -> None:
 
 def test_all_failed_only_when_every_source_failed(tmp_path: Path) -> None:
     config = files_config(tmp_path, a=tmp_path / "missing-a", b=tmp_path / "missing-b")
-    summary = sync_blocking(config, Store(tmp_path / "cache"), now=NOW)
+    summary = sync_blocking(config, Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     assert summary.all_failed
     assert len(summary.failed) == 2
     assert not SyncSummary(outcomes=[]).all_failed
@@ -97,20 +100,22 @@ def test_all_failed_only_when_every_source_failed(tmp_path: Path) -> None:
 def test_only_syncs_one_source(tmp_path: Path) -> None:
     config = files_config(tmp_path, a=copy_good(tmp_path, "a"), b=copy_good(tmp_path, "b"))
     store = Store(tmp_path / "cache")
-    summary = sync_blocking(config, store, only="b", now=NOW)
+    summary = sync_blocking(config, store, ScoreRequest.resolve(now=NOW), only="b")
     assert [o.name for o in summary.outcomes] == ["b"]
     assert set(store.statuses()) == {"b"}
     with pytest.raises(ConfigError):
-        sync_blocking(config, store, only="nope", now=NOW)
+        sync_blocking(config, store, ScoreRequest.resolve(now=NOW), only="nope")
 
 
 def test_strict_flag_makes_bad_rows_fatal(tmp_path: Path) -> None:
     config = files_config(tmp_path, bad=FIXTURES / "bad")
     store = Store(tmp_path / "cache")
-    lenient = sync_blocking(config, store, now=NOW)
+    lenient = sync_blocking(config, store, ScoreRequest.resolve(now=NOW))
     assert lenient.outcomes[0].last_error is None and lenient.outcomes[0].skipped == 10
     assert "bad rows skipped" in status_text(lenient.outcomes[0])
-    strict = sync_blocking(config, store, now=NOW + timedelta(hours=1), strict=True)
+    strict = sync_blocking(
+        config, store, ScoreRequest.resolve(now=NOW + timedelta(hours=1)), strict=True
+    )
     error = strict.outcomes[0].last_error
     assert error is not None
     assert "deployments.csv:3" in error
@@ -120,17 +125,24 @@ def test_strict_flag_makes_bad_rows_fatal(tmp_path: Path) -> None:
 async def test_sync_is_awaitable_and_passes_state(tmp_path: Path) -> None:
     config = files_config(tmp_path, good=copy_good(tmp_path, "good"))
     store = Store(tmp_path / "cache")
-    await sync(config, store, now=NOW)
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
     assert "deployments.csv" in store.state("good")["files"]
     messages: list[str] = []
-    await sync(config, store, now=NOW, progress=lambda _name, text: messages.append(text))
+    await sync(
+        config,
+        store,
+        ScoreRequest.resolve(now=NOW),
+        progress=lambda _name, text: messages.append(text),
+    )
     assert "no changes since the last sync" in messages
 
 
 def test_read_only_store_refuses_sync(tmp_path: Path) -> None:
     config = files_config(tmp_path, good=FIXTURES / "good")
     with pytest.raises(StoreError, match="read-only"):
-        sync_blocking(config, Store(tmp_path / "cache", read_only=True), now=NOW)
+        sync_blocking(
+            config, Store(tmp_path / "cache", read_only=True), ScoreRequest.resolve(now=NOW)
+        )
     assert not (tmp_path / "cache").exists()
 
 
@@ -230,7 +242,12 @@ def test_token_values_never_reach_errors_or_status(
     config = Config(path=None, sources=(source,))
     store = Store(tmp_path / "cache")
     messages: list[str] = []
-    summary = sync_blocking(config, store, now=NOW, progress=lambda _n, text: messages.append(text))
+    summary = sync_blocking(
+        config,
+        store,
+        ScoreRequest.resolve(now=NOW),
+        progress=lambda _n, text: messages.append(text),
+    )
     error = summary.outcomes[0].last_error
     assert error is not None and "directory not found" in error and secret not in error
     assert secret not in summary.table()
