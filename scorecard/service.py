@@ -255,17 +255,13 @@ def sync_and_score(
     store: Store,
     request: ScoreRequest,
     *,
-    only: str | None = None,
-    full: bool = False,
     progress: Progress | None = None,
     strict: bool = False,
 ) -> tuple[SyncSummary, Scorecard]:
-    """Sync the sources into the cache (two full windows of ``request``), then score."""
+    """Sync every source into the cache (two full windows of ``request``), then score."""
     from scorecard import sync
 
-    summary = sync.sync_blocking(
-        config, store, request, only=only, full=full, progress=progress, strict=strict
-    )
+    summary = sync.sync_blocking(config, store, request, progress=progress, strict=strict)
     return summary, cached_scorecard(config, store, request=request)
 
 

@@ -7,6 +7,7 @@ something.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -17,24 +18,12 @@ from scorecard.model import UNASSIGNED
 
 __all__ = ["CHANGE_CLASS_KEYS", "TEAM_KEYS", "parse_change_classes", "parse_teams"]
 
-TEAM_KEYS: Final = (
-    "name",
-    "repos",
-    "services",
-    "pagerduty_services",
-    "coverage_repos",
-    "opsgenie_teams",
-    "incidentio_teams",
+TEAM_KEYS: Final = tuple(f.name for f in dataclasses.fields(TeamConfig))
+"""The keys of a ``[[teams]]`` entry: the fields of :class:`TeamConfig`."""
+CHANGE_CLASS_KEYS: Final = tuple(
+    f.name for f in dataclasses.fields(ChangeClassConfig) if f.name != "name"
 )
-CHANGE_CLASS_KEYS: Final = (
-    "repos",
-    "services",
-    "labels",
-    "paths",
-    "title_patterns",
-    "required_workflow",
-    "gated_floor",
-)
+"""The keys of a ``[change_classes.NAME]`` section (the name is the section's)."""
 _TEAMS_HINT: Final = (
     'add a section per team: a `[[teams]]` line, then `name = "Payments"` and '
     '`repos = ["acme/payments"]` below it'
