@@ -36,7 +36,7 @@ MAX_FIRING: Final = 500
 """Firing alerts kept in the state (a storm is summarized by its count)."""
 
 
-@register("alertmanager")
+@register
 class AlertmanagerSource(MonitoringSource[AlertmanagerOptions]):
     """Currently firing alerts, per team."""
 

@@ -91,7 +91,7 @@ class CodecovOptions(HttpOptions):
     """The branch to read (default: each repo's default branch)."""
 
 
-@register("codecov")
+@register
 class CodecovSource(ApiSource[CodecovOptions]):
     """Codecov coverage trend (or commit totals) per repo, plus current totals."""
 

@@ -25,7 +25,7 @@ class DemoOptions(SourceOptions):
     """Varies the generated org (the same seed gives the same org)."""
 
 
-@register("demo")
+@register
 class DemoSource:
     """Yields the demo org's events as of the sync's end time."""
 

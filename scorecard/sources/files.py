@@ -79,7 +79,7 @@ class FilesOptions(SourceOptions):
     """A bad row stops the sync instead of being skipped and counted."""
 
 
-@register("files")
+@register
 class FilesSource:
     """Reads every event file in one directory, in full, on every sync."""
 

@@ -71,7 +71,7 @@ class GitHubOptions(VcsOptions):
     deployments, for repos that deploy from Actions rather than the Deployments API."""
 
 
-@register("github")
+@register
 class GitHubSource(VcsSource[GitHubOptions]):
     """GitHub (cloud or Enterprise Server) deployments, Actions runs and pull requests."""
 

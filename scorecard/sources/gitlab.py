@@ -75,7 +75,7 @@ class GitLabOptions(VcsOptions):
     """CI jobs (name globs) whose default-branch runs are production deployments."""
 
 
-@register("gitlab")
+@register
 class GitLabSource(VcsSource[GitLabOptions]):
     """GitLab (cloud or self-hosted) deployments, pipelines and merge requests."""
 

@@ -144,7 +144,7 @@ class IncidentIoOptions(IncidentOptions):
     """The custom field naming the deployment an incident was caused by."""
 
 
-@register("incidentio")
+@register
 class IncidentIoSource(IncidentSource[IncidentIoOptions]):
     """incident.io incidents with severity by rank and team/service from custom fields."""
 

@@ -95,7 +95,7 @@ class OpsgenieOptions(IncidentOptions):
         return OPSGENIE_EU_URL if self.region == "eu" else self.default_api_url
 
 
-@register("opsgenie")
+@register
 class OpsgenieSource(IncidentSource[OpsgenieOptions]):
     """Opsgenie incidents (or alerts) with P1-P5 severity and owner-team mapping."""
 

@@ -80,7 +80,7 @@ class PagerDutyOptions(IncidentOptions):
     """Also read the incidents of these PagerDuty teams (ids)."""
 
 
-@register("pagerduty")
+@register
 class PagerDutySource(IncidentSource[PagerDutyOptions]):
     """PagerDuty incidents of the configured services (or teams, or the whole account)."""
 

@@ -82,7 +82,7 @@ class _Outcome:
     rollouts_ok: bool = False
 
 
-@register("prometheus")
+@register
 class PrometheusSource(MonitoringSource[PrometheusOptions]):
     """Argo Rollouts / Flagger rollout samples, alert incidents and team queries."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from scorecard.errors import FatalSourceError
@@ -57,19 +56,21 @@ class SourceFactory(Protocol):
     def __call__(self, cfg: SourceConfig, *, strict: bool = False) -> Source: ...
 
 
-_F = TypeVar("_F")
+class Kinded(Protocol):
+    """Anything that names the kind it builds (a source class)."""
+
+    kind: str
+
+
+_F = TypeVar("_F", bound=Kinded)
 
 _REGISTRY: dict[str, Any] = {}
 
 
-def register(kind: str) -> Callable[[_F], _F]:
-    """Class decorator: sources of ``kind`` are built by the decorated class."""
-
-    def decorate(factory: _F) -> _F:
-        _REGISTRY[kind] = factory
-        return factory
-
-    return decorate
+def register(factory: _F) -> _F:
+    """Class decorator: sources of the class's ``kind`` are built by the class."""
+    _REGISTRY[factory.kind] = factory
+    return factory
 
 
 def known_kinds() -> tuple[str, ...]:
