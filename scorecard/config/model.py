@@ -18,6 +18,7 @@ from scorecard import bands
 from scorecard.config.toml_lines import quote_part
 from scorecard.errors import ConfigError
 from scorecard.options import KEYRING_MARKER, HttpOptions, SourceOptions
+from scorecard.request import DEFAULT_HISTORY_DAYS, DEFAULT_WINDOW_DAYS
 
 __all__ = [
     "KEYRING_MARKER",
@@ -86,12 +87,12 @@ class Config:
 
     path: Path | None
     org: str = "scorecard"
-    window_days: int = 30
+    window_days: int = DEFAULT_WINDOW_DAYS
     benchmarks: str = "dora-2023"
     incident_link_hours: float = 24.0
     production_environments: tuple[str, ...] = ("production", "prod", "live")
     read_only: bool = False
-    history_days: int = 180
+    history_days: int = DEFAULT_HISTORY_DAYS
     service_aliases: Mapping[str, str] = field(default_factory=dict)
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     teams: tuple[TeamConfig, ...] = ()

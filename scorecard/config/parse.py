@@ -8,6 +8,7 @@ then ``[change_classes.*]``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,15 +32,6 @@ TOP_KEYS: Final = (
     "teams",
     "change_classes",
 )
-SCORECARD_KEYS: Final = (
-    "org",
-    "window_days",
-    "benchmarks",
-    "incident_link_hours",
-    "production_environments",
-    "read_only",
-    "history_days",
-)
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -59,13 +51,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     classes = parse_change_classes(ck, data)
     return Config(
         path=path,
-        org=settings.org,
-        window_days=settings.window_days,
-        benchmarks=settings.benchmarks,
-        incident_link_hours=settings.incident_link_hours,
-        production_environments=settings.production_environments,
-        read_only=settings.read_only,
-        history_days=settings.history_days,
+        **{f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)},
         service_aliases=aliases,
         thresholds=thresholds,
         teams=teams,
@@ -88,13 +74,18 @@ class _Settings:
     history_days: int
 
 
+SCORECARD_KEYS: Final = tuple(f.name for f in dataclasses.fields(_Settings))
+"""The keys of ``[scorecard]``: the fields of :class:`Config` it sets."""
+_DEFAULTS: Final = Config(path=None)
+
+
 def _settings(ck: Checker, data: Mapping[str, Any]) -> _Settings:
     k: KeyPath = ("scorecard",)
     sc = ck.table(data, k)
     ck.keys(sc, k, SCORECARD_KEYS)
-    org = ck.string(sc, (*k, "org"), "scorecard") or "scorecard"
-    window_days = ck.integer(sc, (*k, "window_days"), 30, low=1, high=3650)
-    benchmarks = ck.string(sc, (*k, "benchmarks"), "dora-2023") or "dora-2023"
+    org = ck.string(sc, (*k, "org"), _DEFAULTS.org) or _DEFAULTS.org
+    window_days = ck.integer(sc, (*k, "window_days"), _DEFAULTS.window_days, low=1, high=3650)
+    benchmarks = ck.string(sc, (*k, "benchmarks"), _DEFAULTS.benchmarks) or _DEFAULTS.benchmarks
     if benchmarks not in bands.PRESETS:
         ck.fail(
             (*k, "benchmarks"),
@@ -106,18 +97,22 @@ def _settings(ck: Checker, data: Mapping[str, Any]) -> _Settings:
         window_days=window_days,
         benchmarks=benchmarks,
         incident_link_hours=ck.number(
-            sc, (*k, "incident_link_hours"), 24.0, low=0, low_exclusive=True
+            sc,
+            (*k, "incident_link_hours"),
+            _DEFAULTS.incident_link_hours,
+            low=0,
+            low_exclusive=True,
         ),
         production_environments=_production_environments(ck, sc),
-        read_only=ck.boolean(sc, (*k, "read_only"), False),
-        history_days=ck.integer(sc, (*k, "history_days"), 180, low=1, high=3650),
+        read_only=ck.boolean(sc, (*k, "read_only"), _DEFAULTS.read_only),
+        history_days=ck.integer(sc, (*k, "history_days"), _DEFAULTS.history_days, low=1, high=3650),
     )
 
 
 def _production_environments(ck: Checker, sc: Mapping[str, Any]) -> tuple[str, ...]:
     key: KeyPath = ("scorecard", "production_environments")
     if "production_environments" not in sc:
-        return ("production", "prod", "live")
+        return _DEFAULTS.production_environments
     envs = ck.str_list(sc, key)
     if not envs:
         ck.fail(
