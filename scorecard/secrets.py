@@ -13,7 +13,7 @@ import os
 from typing import Any, Final, Protocol
 
 from scorecard.errors import SecretsError
-from scorecard.options import HttpOptions, SourceOptions
+from scorecard.options import KEYRING_MARKER, HttpOptions, SourceOptions
 from scorecard.text import redact
 
 __all__ = [
@@ -31,9 +31,6 @@ __all__ = [
 ]
 
 KEYRING_SERVICE: Final = "scorecard"
-KEYRING_MARKER: Final = "keyring"
-"""``token = "keyring"``: read the source's token from the OS keyring."""
-_NO_TOKEN_KINDS: Final = frozenset({"files", "demo"})
 
 
 class TokenSource(Protocol):
@@ -130,7 +127,7 @@ def resolve_token(source: TokenSource) -> str | None:
     keyring (SecretsError when there is no keyring); any other ``token`` is a
     plain-text token. With neither, the keyring is tried quietly.
     """
-    if source.kind in _NO_TOKEN_KINDS:
+    if not isinstance(source.options, HttpOptions):
         return None
     token, token_env = token_settings(source)
     if token_env:
@@ -180,7 +177,7 @@ def delete_token(source_name: str) -> bool:
 
 def token_origin(source: TokenSource) -> str:
     """Where the token for ``source`` comes from, in words; never the token."""
-    if source.kind in _NO_TOKEN_KINDS:
+    if not isinstance(source.options, HttpOptions):
         return "none needed"
     token, token_env = token_settings(source)
     if token_env:
