@@ -78,18 +78,12 @@ def report_from_frames(
     frames: Mapping[str, pd.DataFrame],
     config: Config,
     *,
-    request: ScoreRequest | None = None,
-    as_of: datetime | None = None,
-    window_days: int | None = None,
+    request: ScoreRequest,
     statuses: Mapping[str, SourceStatus] | None = None,
-    now: datetime | None = None,
 ) -> Report:
-    """Score every configured team from raw event frames, for ``request`` (or for
-    ``as_of``, ``window_days`` and ``now`` resolved with :func:`score_request`)."""
+    """Score every configured team from raw event frames, for ``request`` (build one
+    from loose values with :func:`score_request`)."""
     from scorecard import metrics, scoring
-
-    if request is None:
-        request = score_request(config, as_of=as_of, window_days=window_days, now=now)
 
     team_map = metrics.team_map_from(config.teams, config.service_aliases)
     prep = metrics.prepare(
@@ -107,8 +101,7 @@ def report_from_frames(
     )
     return scoring.build_report(
         prep,
-        as_of=request.as_of,
-        window_days=request.window_days,
+        request,
         bench=config.bench(),
         org=config.org,
         stale=stale,
@@ -152,20 +145,16 @@ def _source_team_pairs(
     return [(str(sources[i]), str(teams[j])) for i, j in zip(*np.nonzero(seen))]
 
 
-def demo_scorecard(
-    as_of: datetime | None = None,
-    *,
-    window_days: int | None = None,
-    request: ScoreRequest | None = None,
-) -> Scorecard:
+def demo_scorecard(request: ScoreRequest | None = None) -> Scorecard:
     """The built-in demo org, scored (no cache, no config, no network).
 
-    The demo's clock is its as-of, to the minute: its sources synced just before."""
+    Without ``request``, the demo's default request: today, from the clock, over
+    the demo config's window. The demo's clock is its as-of, to the minute: its
+    sources synced just before."""
     from scorecard import demo
 
-    config = demo.demo_config()
     if request is None:
-        request = score_request(config, as_of=as_of, window_days=window_days)
+        request = score_request(demo.demo_config())
     org = demo.demo_org(request.as_of)
     report = report_from_frames(
         org.frames,

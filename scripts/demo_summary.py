@@ -11,13 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scorecard import service, summary
+from scorecard.request import ScoreRequest
 
 AS_OF = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 TARGET = Path(__file__).resolve().parents[1] / "scorecard" / "data" / summary.PACKAGED_DEMO
 
 
 def main() -> None:
-    card = service.demo_scorecard(AS_OF)
+    card = service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF))
     summary.write(TARGET, service.overview_summary(card, generated_at=AS_OF))
     print(TARGET)
 

@@ -42,7 +42,7 @@ SHOTS: dict[str, Sequence[str]] = {
 
 @cache
 def demo(window: int | None) -> service.Scorecard:
-    return service.demo_scorecard(AS_OF, window_days=window)
+    return service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF, window_days=window))
 
 
 def load_demo(request: ScoreRequest) -> service.Scorecard:

@@ -19,6 +19,7 @@ import pytest
 
 from scorecard import classes, export, scoring, service
 from scorecard.config import ChangeClassConfig, Config, TeamConfig
+from scorecard.request import ScoreRequest
 from tests.helpers import (
     AS_OF,
     OTHER,
@@ -53,7 +54,9 @@ def members(cls: ChangeClassConfig, *events: Event) -> set[str]:
 
 def report(*events: Event, change_classes: tuple[ChangeClassConfig, ...] = (AI,)) -> Any:
     config = Config(path=None, org="Acme", teams=CONFIG_TEAMS, change_classes=change_classes)
-    return service.report_from_frames(frames(events), config, as_of=AS_OF, now=AS_OF)
+    return service.report_from_frames(
+        frames(events), config, request=service.score_request(config, as_of=AS_OF, now=AS_OF)
+    )
 
 
 def class_row(rep: Any, cls: str = "ai", team: str = TEAM) -> pd.Series:
@@ -440,7 +443,7 @@ def test_detail_classes_json_and_markdown() -> None:
 
 def test_demo_ai_story() -> None:
     when = pd.Timestamp("2026-11-26T12:00:00Z").to_pydatetime()
-    rep = service.demo_scorecard(when).report
+    rep = service.demo_scorecard(ScoreRequest.resolve(as_of=when)).report
     ai = class_row(rep, team="Ranker")
     assert ai["deploys"] >= 20
     assert ai["gated_share"] < 0.5

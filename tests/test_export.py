@@ -190,7 +190,9 @@ def small_report(hostile: bool = False):  # type: ignore[no-untyped-def]
             ],
         ),
     }
-    report = service.report_from_frames(frames, config, as_of=AS_OF, now=AS_OF)
+    report = service.report_from_frames(
+        frames, config, request=service.score_request(config, as_of=AS_OF, now=AS_OF)
+    )
     return report
 
 

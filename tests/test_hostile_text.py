@@ -113,7 +113,9 @@ def hostile_scorecard() -> service.Scorecard:
             problems=[OSC8 + " bad row " + MARKUP],
         )
     }
-    report = service.report_from_frames(frames, cfg, as_of=AS_OF, statuses=statuses, now=AS_OF)
+    report = service.report_from_frames(
+        frames, cfg, request=service.score_request(cfg, as_of=AS_OF, now=AS_OF), statuses=statuses
+    )
     return service.Scorecard(report=report, config=cfg, statuses=statuses)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from scorecard import demo, export, metrics, service
 from scorecard.metrics import joins
+from scorecard.request import ScoreRequest
 from scorecard.sources.contract import SourceResult
 from scorecard.store import Store
 
@@ -55,7 +56,10 @@ def test_deployments_detail_reads_deferred_columns(tmp_path, org) -> None:
 
     frames = store.load(sources=list(store.statuses()))
     full = service.report_from_frames(
-        frames, config, as_of=org.as_of, statuses=store.statuses(), now=org.as_of
+        frames,
+        config,
+        request=service.score_request(config, as_of=org.as_of, now=org.as_of),
+        statuses=store.statuses(),
     )
     for detail in export.DETAILS:
         pd.testing.assert_frame_equal(
@@ -161,7 +165,7 @@ def _plain_pairs(prep) -> dict[str, set[str]]:
 
 
 def test_teams_by_source_matches_plain_pairs(org) -> None:
-    prep = service.demo_scorecard(org.as_of).report.prepared
+    prep = service.demo_scorecard(ScoreRequest.resolve(as_of=org.as_of)).report.prepared
     assert service.teams_by_source(prep) == _plain_pairs(prep)
     # Text columns (not categorical) give the same answer.
     as_text = dataclasses.replace(
@@ -186,6 +190,9 @@ def test_staleness_is_unchanged_after_a_gap(tmp_path, org) -> None:
     )
     frames = store.load(sources=list(store.statuses()))
     full = service.report_from_frames(
-        frames, config, as_of=org.as_of, statuses=store.statuses(), now=later
+        frames,
+        config,
+        request=service.score_request(config, as_of=org.as_of, now=later),
+        statuses=store.statuses(),
     )
     pd.testing.assert_frame_equal(card.report.table, full.table)

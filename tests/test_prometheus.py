@@ -417,11 +417,15 @@ def test_canary_share_uses_the_rollout_samples(prom_url: str, full: SourceResult
         ],
     )
     frames = {**result.frames, "deployments": deployments}
-    report = service.report_from_frames(frames, config, as_of=at(END), now=at(END))
+    report = service.report_from_frames(
+        frames, config, request=service.score_request(config, as_of=at(END), now=at(END))
+    )
     assert report.table.loc["Payments", "canary_share"] == pytest.approx(4 / 6)
     assert report.table.loc["Search", "canary_share"] == pytest.approx(2 / 3)
     without = service.report_from_frames(
-        {"deployments": deployments}, config, as_of=at(END), now=at(END)
+        {"deployments": deployments},
+        config,
+        request=service.score_request(config, as_of=at(END), now=at(END)),
     )
     assert without.table.loc["Payments", "canary_share"] == 0
 
@@ -471,7 +475,9 @@ def test_firing_alert_history_becomes_incidents(prom_url: str, full: SourceResul
     assert result.stats.items["alerts_too_short"] == 1  # LatencyHigh, 3 minutes
     assert len({r["id"] for r in incidents}) == 4
     # ALERTS is read over 8 days at one-minute resolution: two requests under the point cap
-    report = service.report_from_frames(result.frames, config, as_of=at(END), now=at(END))
+    report = service.report_from_frames(
+        result.frames, config, request=service.score_request(config, as_of=at(END), now=at(END))
+    )
     assert report.table.loc["Ops", "incidents"] == 3
     assert report.table.loc["Ops", "incidents_open"] == 1
     assert report.table.loc["Ops", "recovery_time_p50_hours"] == pytest.approx((1.5 + 10 / 60) / 2)

@@ -374,7 +374,7 @@ def test_standup_is_read_only_whatever_the_flags(
     assert code == 0
     (options,) = started
     assert options.teams == ("Payments",)
-    app = StandupApp(lambda: service.demo_scorecard(AS_OF), options)
+    app = StandupApp(lambda: service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF)), options)
     assert app.read_only
 
 
@@ -463,7 +463,11 @@ async def test_write_bindings_absent_on_every_screen_when_read_only() -> None:
 
 
 async def test_standup_binds_only_its_keys() -> None:
-    app = StandupApp(lambda: service.demo_scorecard(AS_OF), StandupOptions(), now=lambda: AS_OF)
+    app = StandupApp(
+        lambda: service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF)),
+        StandupOptions(),
+        now=lambda: AS_OF,
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         bound = app.screen.active_bindings.values()

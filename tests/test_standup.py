@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from scorecard import cli, config, model, service
+from scorecard.request import ScoreRequest
 from scorecard.tui.standup import StandupApp, StandupOptions, build_cards, resolve_teams
 from tests.source_config import source_config
 
@@ -29,7 +30,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @cache
 def demo() -> service.Scorecard:
-    return service.demo_scorecard(AS_OF)
+    return service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF))
 
 
 def make_app(interval: float = 15.0, teams: tuple[str, ...] = (), **kwargs: Any) -> StandupApp:
@@ -240,7 +241,9 @@ def hostile_scorecard() -> service.Scorecard:
             ],
         ),
     }
-    report = service.report_from_frames(frames, cfg, as_of=AS_OF, now=AS_OF)
+    report = service.report_from_frames(
+        frames, cfg, request=service.score_request(cfg, as_of=AS_OF, now=AS_OF)
+    )
     return service.Scorecard(report=report, config=cfg, statuses={})
 
 

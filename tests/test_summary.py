@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scorecard import service, summary
+from scorecard.request import ScoreRequest
 from scorecard.tui.palette import Palette
 from scorecard.tui.view import overview_cells
 
@@ -20,7 +21,7 @@ AS_OF = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
 @cache
 def demo() -> service.Scorecard:
-    return service.demo_scorecard(AS_OF)
+    return service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF))
 
 
 def cells(row: dict[str, object]) -> list[tuple[str, str, list[object]]]:

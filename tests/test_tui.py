@@ -41,7 +41,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @cache
 def demo(window: int | None) -> service.Scorecard:
-    return service.demo_scorecard(AS_OF, window_days=window)
+    return service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF, window_days=window))
 
 
 def load_demo(request: ScoreRequest) -> service.Scorecard:
@@ -545,7 +545,9 @@ def hostile_scorecard() -> service.Scorecard:
             ],
         ),
     }
-    report = service.report_from_frames(frames, cfg, as_of=AS_OF, now=AS_OF)
+    report = service.report_from_frames(
+        frames, cfg, request=service.score_request(cfg, as_of=AS_OF, now=AS_OF)
+    )
     return service.Scorecard(report=report, config=cfg, statuses={})
 
 

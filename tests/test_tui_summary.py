@@ -205,7 +205,9 @@ def test_packaged_demo_summary_is_current() -> None:
     """scripts/demo_summary.py regenerates it after demo, metrics or scoring changes."""
     shipped = summary.packaged_demo()
     assert shipped is not None
-    fresh = service.overview_summary(service.demo_scorecard(AS_OF), generated_at=AS_OF)
+    fresh = service.overview_summary(
+        service.demo_scorecard(ScoreRequest.resolve(as_of=AS_OF)), generated_at=AS_OF
+    )
     assert shipped.as_of == AS_OF
     assert shipped.rows == {row["team"]: row for row in fresh["teams"]}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 import pandas as pd
@@ -88,28 +87,20 @@ def score_metrics(
 
 def build_report(
     prep: Prepared,
-    request: ScoreRequest | None = None,
+    request: ScoreRequest,
     *,
     bench: Benchmarks,
     org: str = "scorecard",
     stale: Mapping[str, str] | None = None,
     change_classes: Sequence[ChangeClassConfig] = (),
-    as_of: datetime | None = None,
-    window_days: int | None = None,
 ) -> Report:
     """Score every team for the request's window (``window_days`` ending at ``as_of``).
 
     With ``change_classes``, the report carries the per-team class table and
     each ungated class adds an ``ungated-<class>`` flag (after the standard
     flags) and a reason (after the flag reasons).
-
-    ``as_of`` and ``window_days`` stand in for ``request`` while callers move to
-    passing the :class:`~scorecard.request.ScoreRequest` itself.
     """
-    if request is not None:
-        as_of, window_days = request.as_of, request.window_days
-    if as_of is None or window_days is None:
-        raise TypeError("build_report needs a request (or as_of and window_days)")
+    as_of, window_days = request.as_of, request.window_days
     metrics = team_metrics(prep, as_of, window_days)
     table = score_metrics(metrics, bench, window_days, stale)
     class_table = class_metrics(prep, change_classes, metrics.start, metrics.end)
