@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -39,14 +40,17 @@ class FakeRepo:
         created: datetime,
         states: list[tuple[str, datetime]],
         description: str = "",
+        *,
+        ref: str | None = "main",
+        task: str = "deploy",
     ) -> None:
         """A deployment with statuses given oldest first."""
         self.deployments.append(
             {
                 "id": id,
                 "sha": sha,
-                "ref": "main",
-                "task": "deploy",
+                "ref": ref,
+                "task": task,
                 "environment": environment,
                 "description": description,
                 "created_at": ts(created),
@@ -101,7 +105,12 @@ class FakeRepo:
         labels: tuple[str, ...] = (),
         updated: datetime | None = None,
         files: tuple[str, ...] = ("src/app.py",),
+        renamed: Mapping[str, str] | None = None,
+        commits: int = 3,
+        base: str = "main",
     ) -> None:
+        """A closed pull request (merged unless ``merged`` is None) with ``commits``
+        commits an hour apart from ``first_commit``; ``renamed`` maps new paths to old."""
         self.pulls.append(
             {
                 "number": number,
@@ -113,11 +122,22 @@ class FakeRepo:
                 "closed_at": ts(merged or first_commit),
                 "merged_at": ts(merged) if merged else None,
                 "merge_commit_sha": merge_sha or f"{number:040x}",
+                "base": {"ref": base},
             }
         )
+        moved = dict(renamed or {})
         self.files[number] = [
             {"filename": name, "status": "modified", "additions": 1, "deletions": 0}
             for name in files
+        ] + [
+            {
+                "filename": new,
+                "previous_filename": old,
+                "status": "renamed",
+                "additions": 0,
+                "deletions": 0,
+            }
+            for new, old in moved.items()
         ]
         self.commits[number] = [
             {
@@ -128,7 +148,7 @@ class FakeRepo:
                     "message": f"commit {i}",
                 },
             }
-            for i in range(3)
+            for i in range(commits)
         ]
 
 

@@ -30,12 +30,13 @@ import base64
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tests.fakes.github import FakeRepo
 from tests.fakes.server import Reply
 
 if TYPE_CHECKING:
@@ -119,104 +120,8 @@ class RepoData(Protocol):
     files: dict[int, list[dict[str, Any]]]
 
 
-@dataclass
-class FakeGraphRepo:
-    """A repo's deployments and pull requests, in the REST shapes."""
-
-    name: str
-    deployments: list[dict[str, Any]] = field(default_factory=list)
-    statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    pulls: list[dict[str, Any]] = field(default_factory=list)
-    commits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def deploy(
-        self,
-        id: int,
-        sha: str,
-        environment: str,
-        created: datetime,
-        states: list[tuple[str, datetime]],
-        *,
-        description: str = "",
-        ref: str | None = "main",
-        task: str = "deploy",
-    ) -> None:
-        """A deployment with statuses given oldest first."""
-        self.deployments.append(
-            {
-                "id": id,
-                "sha": sha,
-                "ref": ref,
-                "task": task,
-                "environment": environment,
-                "description": description,
-                "created_at": ts(created),
-                "updated_at": ts(created),
-                "url": f"https://api.github.example/repos/{self.name}/deployments/{id}",
-            }
-        )
-        self.statuses[id] = [
-            {"id": id * 100 + n, "state": state, "environment": environment, "created_at": ts(at)}
-            for n, (state, at) in reversed(list(enumerate(states)))
-        ]
-
-    def pull(
-        self,
-        number: int,
-        merged: datetime | None,
-        first_commit: datetime,
-        *,
-        merge_sha: str | None = None,
-        title: str = "change",
-        labels: tuple[str, ...] = (),
-        updated: datetime | None = None,
-        files: tuple[str, ...] = ("src/app.py",),
-        renamed: Mapping[str, str] | None = None,
-        commits: int = 3,
-        base: str = "main",
-    ) -> None:
-        """A closed pull request (merged unless ``merged`` is None) with ``commits``
-        commits an hour apart from ``first_commit``; ``renamed`` maps new paths to old."""
-        self.pulls.append(
-            {
-                "number": number,
-                "state": "closed",
-                "title": title,
-                "labels": [{"name": label} for label in labels],
-                "created_at": ts(first_commit),
-                "updated_at": ts(updated or merged or first_commit),
-                "closed_at": ts(merged or first_commit),
-                "merged_at": ts(merged) if merged else None,
-                "merge_commit_sha": merge_sha or f"{number:040x}",
-                "base": {"ref": base},
-            }
-        )
-        moved = dict(renamed or {})
-        self.files[number] = [
-            {"filename": name, "status": "modified", "additions": 1, "deletions": 0}
-            for name in files
-        ] + [
-            {
-                "filename": new,
-                "previous_filename": old,
-                "status": "renamed",
-                "additions": 0,
-                "deletions": 0,
-            }
-            for new, old in moved.items()
-        ]
-        self.commits[number] = [
-            {
-                "sha": f"{number:038x}{i:02x}",
-                "commit": {
-                    "author": {"date": ts(first_commit + timedelta(hours=i))},
-                    "committer": {"date": ts(first_commit + timedelta(hours=i, minutes=5))},
-                    "message": f"commit {i}",
-                },
-            }
-            for i in range(commits)
-        ]
+FakeGraphRepo = FakeRepo
+"""A repo's deployments and pull requests in the REST shapes: the REST fake's repo."""
 
 
 # --- connections --------------------------------------------------------------------------
