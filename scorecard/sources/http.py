@@ -71,6 +71,17 @@ class _Retry(Exception):
         self.wait_s = wait_s
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """One request as sent (each attempt sends it again)."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None
+    key: str
+    body: Mapping[str, Any] | None = None
+
+
 @dataclass
 class Page:
     """One answer of a listing or a single GET."""
@@ -215,14 +226,38 @@ class HttpClient:
         (401/403 without a rate limit: :class:`FatalSourceError`); the error carries
         this client's request counters in ``stats``.
         """
+        return await self._request("GET", path, params, conditional=conditional)
+
+    async def post_json(self, path: str, body: Mapping[str, Any]) -> Page:
+        """POST ``body`` as JSON (GraphQL), with GET's retries, rate-limit waits and
+        errors; never conditional."""
+        return await self._request("POST", path, None, conditional=False, body=body)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        *,
+        conditional: bool,
+        body: Mapping[str, Any] | None = None,
+    ) -> Page:
         try:
-            return await self._get(path, params, conditional=conditional)
+            return await self._attempts(method, path, params, conditional=conditional, body=body)
         except SourceError as exc:
             if exc.stats is None:
                 exc.stats = self.stats
             raise
 
-    async def _get(self, path: str, params: Mapping[str, Any] | None, *, conditional: bool) -> Page:
+    async def _attempts(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        *,
+        conditional: bool,
+        body: Mapping[str, Any] | None,
+    ) -> Page:
         import tenacity
 
         if self.exhausted is not None:
@@ -231,6 +266,7 @@ class HttpClient:
         self._check_url(url)
         key = request_key(url, params)
         stored = self.previous_validators.get(key) if conditional else None
+        sent = _Sent(method, url, params, key, body)
         attempt = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception(self._retriable),
             wait=self._wait,
@@ -242,12 +278,12 @@ class HttpClient:
         try:
             async for tries in attempt:
                 with tries:
-                    page = await self._once(url, params, key, stored, remember=conditional)
+                    page = await self._once(sent, stored, remember=conditional)
         except RateLimitExhausted as exc:
             self.exhausted = str(exc)
             raise
         except _Retry as exc:
-            raise SourceError(self.redact(f"GET {key}: {exc}"), retriable=True) from None
+            raise SourceError(self.redact(f"{method} {key}: {exc}"), retriable=True) from None
         except Exception as exc:
             import httpx
 
@@ -255,7 +291,7 @@ class HttpClient:
                 what = type(exc).__name__
                 detail = str(exc) or what
                 raise SourceError(
-                    self.redact(f"GET {key}: {detail} ({what})"), retriable=True
+                    self.redact(f"{method} {key}: {detail} ({what})"), retriable=True
                 ) from None
             raise
         return page
@@ -280,15 +316,13 @@ class HttpClient:
     def _before_sleep(self, retry_state: Any) -> None:
         self.stats.retries += 1
 
-    async def _once(
-        self,
-        url: str,
-        params: Mapping[str, Any] | None,
-        key: str,
-        stored: Any,
-        *,
-        remember: bool = True,
-    ) -> Page:
+    async def wait(self, seconds: float) -> None:
+        """Wait out a rate limit the API reported in an answer's body (GraphQL's
+        ``RATE_LIMITED``), counted like the waits the client decides itself."""
+        await self._sleep(seconds)
+
+    async def _once(self, sent: _Sent, stored: Any, *, remember: bool = True) -> Page:
+        key = sent.key
         headers: dict[str, str] = {}
         if isinstance(stored, dict):
             if stored.get("etag"):
@@ -297,7 +331,7 @@ class HttpClient:
                 headers["If-Modified-Since"] = str(stored["last_modified"])
         async with self._limit:
             self.stats.requests += 1
-            response = await self._send_within_deadline(url, params, headers)
+            response = await self._send_within_deadline(sent, headers)
         self._note_rate_limit(response.headers)
         status = response.status_code
         if status == 304 and isinstance(stored, dict):
@@ -311,7 +345,7 @@ class HttpClient:
                 meta=dict(stored.get("meta") or {}),
                 next_url=stored.get("next"),
             )
-        self._raise_for_status(response, key)
+        self._raise_for_status(response, f"{sent.method} {key}")
         validators: dict[str, Any] = {}
         if response.headers.get("etag"):
             validators["etag"] = response.headers["etag"]
@@ -327,7 +361,7 @@ class HttpClient:
             self.validators[key] = validators
         return page
 
-    def _raise_for_status(self, response: Any, key: str) -> None:
+    def _raise_for_status(self, response: Any, what: str) -> None:
         """Rate limits and 5xx to retry (or stop on, past ``max_wait_s``), 401/403 as a
         token problem, other 4xx as a failed request."""
         status = response.status_code
@@ -346,22 +380,27 @@ class HttpClient:
         if status in (401, 403):
             raise FatalSourceError(
                 self.redact(
-                    f"GET {key}: HTTP {status} — check the token of source '{self.name}' "
+                    f"{what}: HTTP {status} — check the token of source '{self.name}' "
                     f"(`scorecard auth set {self.name}`) and its permissions"
                 )
             )
         if status >= 400:
-            raise SourceError(self.redact(f"GET {key}: HTTP {status}"))
+            raise SourceError(self.redact(f"{what}: HTTP {status}"))
 
-    async def _send_within_deadline(
-        self, url: str, params: Mapping[str, Any] | None, headers: dict[str, str]
-    ) -> Any:
-        """:meth:`send`, abandoned (as a retriable read timeout) past the answer deadline."""
+    async def _send_within_deadline(self, sent: _Sent, headers: dict[str, str]) -> Any:
+        """:meth:`send` (or the POST), abandoned (as a retriable read timeout) past the
+        answer deadline."""
         import httpx
 
         deadline = self.timeout_s * ANSWER_DEADLINE_FACTOR
+        if sent.body is not None:
+            answer = self._client.post(
+                sent.url, json=dict(sent.body), headers={**headers, **self._auth}
+            )
+        else:
+            answer = self.send(sent.url, sent.params, headers)
         try:
-            return await asyncio.wait_for(self.send(url, params, headers), timeout=deadline)
+            return await asyncio.wait_for(answer, timeout=deadline)
         except asyncio.TimeoutError:
             raise httpx.ReadTimeout(f"no complete answer within {deadline:g}s") from None
 

@@ -1,7 +1,8 @@
 """A small scripted HTTP server on 127.0.0.1 for source tests.
 
 Routes map a path (and the parsed query) to a response. Every JSON answer gets
-an ETag from its body and honours ``If-None-Match`` with a 304, like GitHub.
+an ETag from its body and honours ``If-None-Match`` with a 304, like GitHub
+(GET only; POSTed bodies, e.g. GraphQL queries, are in ``Request.body``).
 ``faults`` queue scripted answers (429, 5xx, truncated JSON, ...) that are
 served before the real ones for a path. Every request is logged.
 """
@@ -35,6 +36,8 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     status: int = 0
+    body: bytes = b""
+    """What was POSTed (GraphQL queries)."""
 
     @property
     def conditional(self) -> bool:
@@ -96,12 +99,20 @@ class FakeServer:
                 pass
 
             def do_GET(self) -> None:
+                self._serve("GET")
+
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def _serve(self, method: str) -> None:
                 parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
                 request = Request(
-                    method="GET",
+                    method=method,
                     path=parts.path,
                     query=dict(parse_qsl(parts.query, keep_blank_values=True)),
                     headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self.rfile.read(length) if length else b"",
                 )
                 with server._lock:
                     server.log.append(request)
@@ -115,7 +126,7 @@ class FakeServer:
                     body = json.dumps(reply.body).encode()
                     headers.setdefault("Content-Type", "application/json")
                 status = reply.status
-                if status == 200 and reply.etag:
+                if status == 200 and reply.etag and method == "GET":
                     etag = '"' + hashlib.sha1(body).hexdigest() + '"'
                     headers["ETag"] = etag
                     if request.headers.get("if-none-match") == etag:
