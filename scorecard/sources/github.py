@@ -336,6 +336,14 @@ class GitHubSource(VcsSource[GitHubOptions]):
         where = f"{job.repo} pull {number} commits"
         return first_commit_time(json_list(page, job.collected, where) or [])
 
+    async def history(self, client: HttpClient, repo: str, ref: str, since: datetime) -> list[str]:
+        shas: list[str] = []
+        params = {"sha": ref, "since": iso(since), "per_page": PER_PAGE}
+        async for page in paginate_link(client, f"repos/{repo}/commits", params, conditional=False):
+            items = page.data if isinstance(page.data, list) else []
+            shas.extend(str(c["sha"]) for c in items if isinstance(c, dict) and c.get("sha"))
+        return shas
+
     async def changed_paths(self, job: RepoJob, number: Any) -> list[str]:
         paths: list[str] = []
         where = f"{job.repo} pull {number} files"

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import quote
 
 from scorecard.sources.paginate import paginate_pages
@@ -31,12 +31,16 @@ from scorecard.sources.records import (
     change_event,
     deployment_event,
     glob_match,
+    iso,
     json_list,
     matches_any,
     parse_time,
 )
 from scorecard.sources.registry import register
 from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource
+
+if TYPE_CHECKING:
+    from scorecard.sources.http import HttpClient
 
 PER_PAGE: Final = 100
 
@@ -185,6 +189,15 @@ class GitLabSource(VcsSource[GitLabOptions]):
 
     def change_record(self, item: dict[str, Any], job: RepoJob) -> dict[str, Any] | None:
         return change_record(item, repo=job.repo, team=job.team, source=self.name)
+
+    async def history(self, client: HttpClient, repo: str, ref: str, since: datetime) -> list[str]:
+        shas: list[str] = []
+        params = {"ref_name": ref, "since": iso(since), "per_page": PER_PAGE}
+        path = f"projects/{project_id(repo)}/repository/commits"
+        async for page in paginate_pages(client, path, params, conditional=False):
+            items = page.data if isinstance(page.data, list) else []
+            shas.extend(str(c["id"]) for c in items if isinstance(c, dict) and c.get("id"))
+        return shas
 
     async def _mr_pages(self, job: RepoJob, iid: Any, what: str) -> list[Any]:
         """Every item of one merge request's ``what`` listing (commits, diffs)."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 from scorecard.errors import FatalSourceError, RateLimitExhausted, SourceError
 from scorecard.options import HttpOptions, option
 from scorecard.sources.api import ApiSource
+from scorecard.sources.containment import CommitGraph, shipped_by
 from scorecard.sources.records import (
     Collected,
     glob_match,
@@ -63,6 +64,9 @@ DEFAULT_PRODUCTION: Final = ("production", "prod", "live")
 """Production environments when no config is at hand (the config's own default)."""
 OVERLAP: Final = timedelta(days=1)
 """Incremental syncs re-read this much before the bookmark (late statuses, clock skew)."""
+HISTORY_MARGIN: Final = timedelta(days=7)
+"""The default branch's history is read from this much before the streams' start, so a
+change merged a few days before a sync and deployed after it is still placed."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,8 @@ class VcsRun:
     collected: Collected
     repo_states: dict[str, Any] = field(default_factory=dict)
     """Repo -> its saved :class:`RepoState` JSON (updated as repos finish)."""
+    graphs: dict[str, CommitGraph] = field(default_factory=dict)
+    """Repo -> what this sync learned of its commits (for commit containment)."""
 
 
 @dataclass
@@ -378,13 +384,18 @@ class VcsSource(ApiSource[VcsOptionsT]):
             "repos": {r: run.repo_states[r] for r, _ in self.repos if r in run.repo_states},
             "http": client.validators,
         }
-        frames = self.frames(previous, run.collected)
+        frames = self.frames(previous, run.collected, run.graphs)
         return self.result(run.collected, client, frames=frames, state=new_state)
 
     def frames(
-        self, previous: Mapping[str, pd.DataFrame], collected: Collected
+        self,
+        previous: Mapping[str, pd.DataFrame],
+        collected: Collected,
+        graphs: Mapping[str, CommitGraph] | None = None,
     ) -> dict[str, pd.DataFrame]:
-        """Fresh records merged into the cached events, canaries and rollbacks decided."""
+        """Fresh records merged into the cached events, canaries and rollbacks decided,
+        and each change's deployment found by commit containment where ``graphs`` can
+        tell (the time rule stays the fallback)."""
         frames = merge_frames(previous, collected.frames())
         if "deployments" in frames:
             frames["deployments"] = resolve_deployments(
@@ -394,6 +405,13 @@ class VcsSource(ApiSource[VcsOptionsT]):
                 canary_environments=self.canary_environments,
                 rollback_patterns=self.rollback_patterns,
             )
+        changes = frames.get("changes")
+        if graphs and changes is not None and "deployments" in frames:
+            found = shipped_by(frames["deployments"], changes, graphs, self.production)
+            kept = changes["deployment_id"]
+            changes = changes.copy()
+            changes["deployment_id"] = found.where(found.notna(), kept.astype(object))
+            frames["changes"] = changes.astype({"deployment_id": kept.dtype})
         return frames
 
     async def default_branch(self, client: HttpClient, repo: str, old: Mapping[str, Any]) -> str:
@@ -432,9 +450,12 @@ class VcsSource(ApiSource[VcsOptionsT]):
             error = await self.sync_stream(job, stream, spec.read, new)
             if error is not None:
                 errors.append(error)
-        run.repo_states[repo] = new.to_json()
         if len(errors) == len(streams):
+            run.repo_states[repo] = new.to_json()
             raise errors[0]
+        since = min(lower_bound(ctx, old, stream) for stream in streams) - HISTORY_MARGIN
+        await self.learn_graph(run, repo, new.default_branch, since)
+        run.repo_states[repo] = new.to_json()
 
     async def sync_stream(
         self, job: RepoJob, stream: str, read: Reader, state: RepoState
@@ -464,6 +485,54 @@ class VcsSource(ApiSource[VcsOptionsT]):
             else:
                 state.pending.pop(stream, None)
         return None
+
+    # --- commit containment ---------------------------------------------------------------
+
+    async def history(self, client: HttpClient, repo: str, ref: str, since: datetime) -> list[str]:
+        """The ids of the commits reachable from ``ref`` since ``since``, newest first
+        (empty when the vendor has no such listing)."""
+        return []
+
+    def shipped_commits(self, run: VcsRun, repo: str) -> list[Any]:
+        """The commits of this sync's successful production deployments of ``repo``."""
+        prod = {p.casefold() for p in self.production}
+        return [
+            d.get("commit_sha")
+            for d in run.collected.records.get("deployments", [])
+            if d.get("repo") == repo
+            and d.get("status") == "success"
+            and str(d.get("environment") or "").casefold() in prod
+        ]
+
+    async def learn_graph(
+        self, run: VcsRun, repo: str, default_branch: str, since: datetime
+    ) -> None:
+        """The default branch's history since ``since`` (unless a stream brought it
+        already) and the ancestors of each deployed commit off it; a failure only costs
+        the repo its containment (the time rule applies), noted as a problem."""
+        graph = run.graphs.setdefault(repo, CommitGraph())
+        fresh = any(
+            r.get("repo") == repo
+            for kind in ("deployments", "changes")
+            for r in run.collected.records.get(kind, [])
+        )
+        if not graph.trunk and not fresh:
+            return  # nothing new was merged or deployed: nothing to place
+        try:
+            if not graph.trunk:
+                graph.trunk = await self.history(run.client, repo, default_branch, since)
+            if not graph.trunk:
+                return
+            for sha in graph.off_trunk(self.shipped_commits(run, repo)):
+                seen = await self.history(run.client, repo, sha, since)
+                graph.ancestors[sha] = frozenset(seen)
+        except (RateLimitExhausted, FatalSourceError):
+            raise
+        except SourceError as exc:
+            run.collected.problem(
+                f"{repo}: commit history unavailable ({exc}); changes are matched to "
+                "deployments by time"
+            )
 
     # --- listings and changes -------------------------------------------------------------
 

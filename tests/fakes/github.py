@@ -31,6 +31,27 @@ class FakeRepo:
     pulls: list[dict[str, Any]] = field(default_factory=list)
     commits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    trunk: list[tuple[str, str]] = field(default_factory=list)
+    """The default branch's commits, oldest first: (sha, committed at)."""
+    branches: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """A commit off the default branch -> its ancestors, newest first (itself first)."""
+
+    def commit(self, sha: str, at: datetime) -> None:
+        """A commit on the default branch (added in the order they were made)."""
+        self.trunk.append((sha, ts(at)))
+
+    def branch_commit(self, sha: str, at: datetime, parent: str) -> None:
+        """A commit on another branch (a hotfix, a release) on top of ``parent``."""
+        base = self.branches.get(parent) or self.history(parent)
+        self.branches[sha] = [(sha, ts(at)), *base]
+
+    def history(self, sha: str | None = None) -> list[tuple[str, str]]:
+        """The commits reachable from ``sha`` (default: the branch head), newest first."""
+        if sha in self.branches:
+            return list(self.branches[sha])
+        shas = [c[0] for c in self.trunk]
+        end = len(shas) if sha in (None, self.default_branch) else shas.index(sha) + 1
+        return list(reversed(self.trunk[:end]))
 
     def deploy(
         self,
@@ -190,6 +211,8 @@ class FakeGitHub:
             return self.paged(request, items)
         if len(rest) == 3 and rest[0] == "pulls" and rest[2] == "commits":
             return self.paged(request, repo.commits.get(int(rest[1]), []))
+        if rest == ["commits"]:
+            return self.commits(request, repo)
         if len(rest) == 3 and rest[0] == "pulls" and rest[2] == "files":
             return self.paged(request, repo.files.get(int(rest[1]), []))
         return Reply(404, {"message": "Not Found"})
@@ -198,6 +221,21 @@ class FakeGitHub:
         chunk, page, _per_page, last = page_slice(items, request.query)
         link = link_header(self.server.url, request.path, request.query, page, last)
         return Reply(200, chunk, {"Link": link} if link else {})
+
+    def commits(self, request: Request, repo: FakeRepo) -> Reply:
+        """``GET /repos/{repo}/commits?sha=&since=``: a ref's history, newest first."""
+        sha = request.query.get("sha")
+        known = {c[0] for c in repo.trunk} | set(repo.branches)
+        if sha not in (None, repo.default_branch) and sha not in known:
+            return Reply(404, {"message": "No commit found for SHA: " + str(sha)})
+        since = request.query.get("since")
+        low = ts(parse(since)) if since else ""
+        items = [
+            {"sha": c, "commit": {"committer": {"date": at}, "author": {"date": at}}}
+            for c, at in repo.history(sha)
+            if at >= low
+        ]
+        return self.paged(request, items)
 
     def runs(self, request: Request, repo: FakeRepo) -> Reply:
         runs = [

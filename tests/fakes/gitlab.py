@@ -26,6 +26,8 @@ class FakeProject:
     merge_requests: list[dict[str, Any]] = field(default_factory=list)
     commits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     diffs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    history: dict[str, list[str]] = field(default_factory=dict)
+    """A ref (branch name or commit id) -> the commit ids reachable from it, newest first."""
     jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def deploy(
@@ -143,6 +145,11 @@ class FakeGitLab:
             return self.paged(request, project.commits.get(int(tail[1]), []))
         if len(tail) == 3 and tail[0] == "merge_requests" and tail[2] == "diffs":
             return self.paged(request, project.diffs.get(int(tail[1]), []))
+        if tail == ["repository", "commits"]:
+            ref = request.query.get("ref_name") or project.default_branch
+            if ref not in project.history and project.history:
+                return Reply(404, {"message": "404 Commit Not Found"})
+            return self.paged(request, [{"id": c} for c in project.history.get(ref, [])])
         if tail == ["jobs"]:
             jobs = sorted(project.jobs, key=lambda j: j["id"], reverse=True)
             return self.paged(request, jobs)
