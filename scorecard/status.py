@@ -44,12 +44,22 @@ class RequestStats:
     """Seconds spent waiting out rate limits."""
     rate_limit_remaining: int | None = None
     """Requests left in the vendor's budget after the last answer, when known."""
+    points: int = 0
+    """GraphQL points the queries cost (GitHub charges GraphQL in points, not requests)."""
+    points_remaining: int | None = None
+    """GraphQL points left in the token's budget after the last query, when known."""
     items: dict[str, int] = field(default_factory=dict)
     """Records read per stream (``deployments``, ``runs``, ...)."""
 
     def count(self, stream: str, n: int = 1) -> None:
         """Add ``n`` records read from ``stream``."""
         self.items[stream] = self.items.get(stream, 0) + n
+
+    @property
+    def spent(self) -> int:
+        """What the sync cost the token: requests answered in full (a 304 costs
+        nothing at GitHub) plus GraphQL points."""
+        return self.requests - self.not_modified + self.points
 
     @property
     def empty(self) -> bool:
@@ -64,6 +74,8 @@ class RequestStats:
             "malformed": self.malformed,
             "waited_s": self.waited_s,
             "rate_limit_remaining": self.rate_limit_remaining,
+            "points": self.points,
+            "points_remaining": self.points_remaining,
             "items": dict(sorted(self.items.items())),
         }
 
@@ -82,6 +94,10 @@ class RequestStats:
             malformed=_count(data.get("malformed")),
             waited_s=float(waited) if isinstance(waited, (int, float)) else 0.0,
             rate_limit_remaining=_count(remaining) if isinstance(remaining, int) else None,
+            points=_count(data.get("points")),
+            points_remaining=_count(data.get("points_remaining"))
+            if isinstance(data.get("points_remaining"), int)
+            else None,
             items={str(k): _count(v) for k, v in items.items()}
             if isinstance(items, Mapping)
             else {},

@@ -70,6 +70,7 @@ __all__ = [
     "DEPLOYMENTS_QUERY",
     "DEPLOYMENT_FIELDS",
     "FILES_PER_PULL",
+    "HISTORY_FIELDS",
     "MAX_REPOS_PER_QUERY",
     "PAGE_SIZE",
     "PULLS_QUERY",
@@ -88,6 +89,7 @@ __all__ = [
     "deployment_page",
     "deployments_query",
     "graphql_url",
+    "history_page",
     "page_points",
     "plan_points",
     "pull_items",
@@ -344,11 +346,41 @@ def _single_repo_query(name: str, extra: str, body: str, fields: str) -> str:
     )
 
 
+HISTORY_FIELDS: Final = """
+fragment HistoryFields on Ref {
+  name
+  target {
+    ... on Commit {
+      history(first: 100, after: $historyAfter, since: $historySince) {
+        pageInfo { hasNextPage endCursor }
+        nodes { oid }
+      }
+    }
+  }
+}
+"""
+"""A page of the default branch's commits (newest first, only their ids): what commit
+containment needs to know which deployment shipped which merge. Asked beside a page
+of deployments it costs no extra point."""
+
+_HISTORY_VARIABLES: Final = (
+    ", $environments: [String!], $withDeployments: Boolean = true,"
+    " $withHistory: Boolean = false, $historyAfter: String, $historySince: GitTimestamp"
+)
+
 DEPLOYMENTS_QUERY: Final = _single_repo_query(
-    "RepoDeployments", ", $environments: [String!]", _deployments_body(""), DEPLOYMENT_FIELDS
+    "RepoDeployments",
+    _HISTORY_VARIABLES,
+    _deployments_body("").replace(
+        "{ ...DeploymentFields }", "@include(if: $withDeployments) { ...DeploymentFields }"
+    )
+    + "    defaultBranchRef @include(if: $withHistory) { ...HistoryFields }\n",
+    DEPLOYMENT_FIELDS + HISTORY_FIELDS,
 )
 """A page of one repo's deployments (variables ``owner``, ``name``, ``first``,
-``after``, ``environments``); the answer's repo is under ``repository``."""
+``after``, ``environments``) and, with ``withHistory``, a page of its default
+branch's commits (``historyAfter``, ``historySince``; ``withDeployments`` false when
+only the history has pages left); the answer's repo is under ``repository``."""
 
 PULLS_QUERY: Final = _single_repo_query(
     "RepoMergedPulls", ", $withFiles: Boolean!", _pulls_body(""), PULL_FIELDS
@@ -507,4 +539,27 @@ def rate_limit(data: Mapping[str, Any] | None) -> RateLimit | None:
         limit=limit if isinstance(limit, int) else None,
         reset_at=parse_time(raw.get("resetAt")),
         used=used if isinstance(used, int) else None,
+    )
+
+
+def history_page(repository: Any) -> tuple[str | None, list[str], str | None]:
+    """From an answer's ``repository``: the default branch's name, a page of its
+    commit ids (newest first) and the cursor of the next page (None when done)."""
+    ref = repository.get("defaultBranchRef") if isinstance(repository, dict) else None
+    if not isinstance(ref, dict):
+        return None, [], None
+    target = ref.get("target")
+    history = target.get("history") if isinstance(target, dict) else None
+    nodes = history.get("nodes") if isinstance(history, dict) else None
+    oids = [
+        str(n["oid"]) for n in nodes or [] if isinstance(n, dict) and isinstance(n.get("oid"), str)
+    ]
+    info = history.get("pageInfo") if isinstance(history, dict) else None
+    more = isinstance(info, dict) and bool(info.get("hasNextPage"))
+    cursor = info.get("endCursor") if more and isinstance(info, dict) else None
+    name = ref.get("name")
+    return (
+        name if isinstance(name, str) else None,
+        oids,
+        cursor if isinstance(cursor, str) else None,
     )

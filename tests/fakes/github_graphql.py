@@ -516,7 +516,27 @@ class FakeGitHubGraphQL:
             "nameWithOwner": repo.name,
             "name": repo.name.rsplit("/", 1)[-1],
             "deployments": lambda **a: self._deployments(repo, **a),
+            "defaultBranchRef": self._default_branch(repo),
             "pullRequests": lambda **a: self._pulls(repo, **a),
+        }
+
+    @staticmethod
+    def _default_branch(repo: RepoData) -> dict[str, Any]:
+        """The default branch as a ``Ref`` whose target commit has a ``history``."""
+        branch = getattr(repo, "default_branch", "main")
+        history = getattr(repo, "history", None)
+        commits = history() if callable(history) else []
+
+        def page(since: str | None = None, until: str | None = None, **rest: Any) -> Any:
+            low = ts(datetime.fromisoformat(since.replace("Z", "+00:00"))) if since else ""
+            nodes = [{"oid": sha, "committedDate": at} for sha, at in commits if at >= low]
+            return connection(nodes, **rest)
+
+        head = commits[0][0] if commits else "0" * 40
+        return {
+            "name": branch,
+            "prefix": "refs/heads/",
+            "target": {"__typename": "Commit", "oid": head, "history": page},
         }
 
     def _search(self, query: str, type: str, **page: Any) -> dict[str, Any]:
