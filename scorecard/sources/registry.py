@@ -35,6 +35,7 @@ __all__ = [
 KNOWN_KINDS: Final[tuple[str, ...]] = (
     "github",
     "gitlab",
+    "circleci",
     "pagerduty",
     "incidentio",
     "opsgenie",
