@@ -44,6 +44,8 @@ class RequestStats:
     """Seconds spent waiting out rate limits."""
     rate_limit_remaining: int | None = None
     """Requests left in the vendor's budget after the last answer, when known."""
+    queries: int = 0
+    """GraphQL queries among the requests (charged in points, not as requests)."""
     points: int = 0
     """GraphQL points the queries cost (GitHub charges GraphQL in points, not requests)."""
     points_remaining: int | None = None
@@ -59,7 +61,7 @@ class RequestStats:
     def spent(self) -> int:
         """What the sync cost the token: requests answered in full (a 304 costs
         nothing at GitHub) plus GraphQL points."""
-        return self.requests - self.not_modified + self.points
+        return self.requests - self.not_modified - self.queries + self.points
 
     @property
     def empty(self) -> bool:
@@ -74,6 +76,7 @@ class RequestStats:
             "malformed": self.malformed,
             "waited_s": self.waited_s,
             "rate_limit_remaining": self.rate_limit_remaining,
+            "queries": self.queries,
             "points": self.points,
             "points_remaining": self.points_remaining,
             "items": dict(sorted(self.items.items())),
@@ -94,6 +97,7 @@ class RequestStats:
             malformed=_count(data.get("malformed")),
             waited_s=float(waited) if isinstance(waited, (int, float)) else 0.0,
             rate_limit_remaining=_count(remaining) if isinstance(remaining, int) else None,
+            queries=_count(data.get("queries")),
             points=_count(data.get("points")),
             points_remaining=_count(data.get("points_remaining"))
             if isinstance(data.get("points_remaining"), int)

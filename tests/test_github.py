@@ -1,4 +1,5 @@
-"""The github source: parsing (GitHub's own OpenAPI examples) and syncs against a fake GitHub."""
+"""The github source over REST (`graphql = false`): parsing (GitHub's own OpenAPI examples) and
+syncs against a fake GitHub. The GraphQL path is in test_github_sync_graphql.py."""
 
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ def org_config(url: str, **options: Any) -> Config:
         token_env="GH_TEST_TOKEN",
         timeout_s=5,
         max_concurrency=4,
-        options={"deploy_workflows": ["deploy*"], **options},
+        options={"deploy_workflows": ["deploy*"], "graphql": False, **options},
     )
     return Config(
         path=None,

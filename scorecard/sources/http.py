@@ -460,6 +460,11 @@ class HttpClient:
         return "rate limit" in text
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
+        if headers.get("x-ratelimit-resource") == "graphql":
+            # GitHub's GraphQL budget is counted in points, apart from REST's requests.
+            with contextlib.suppress(TypeError, ValueError):
+                self.stats.points_remaining = int(headers.get("x-ratelimit-remaining", ""))
+            return
         for name in ("x-ratelimit-remaining", "ratelimit-remaining"):
             value = headers.get(name)
             if value is not None:

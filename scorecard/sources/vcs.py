@@ -510,16 +510,17 @@ class VcsSource(ApiSource[VcsOptionsT]):
         """The default branch's history since ``since`` (unless a stream brought it
         already) and the ancestors of each deployed commit off it; a failure only costs
         the repo its containment (the time rule applies), noted as a problem."""
+        brought = repo in run.graphs  # a stream read the history already (GraphQL)
         graph = run.graphs.setdefault(repo, CommitGraph())
         fresh = any(
             r.get("repo") == repo
             for kind in ("deployments", "changes")
             for r in run.collected.records.get(kind, [])
         )
-        if not graph.trunk and not fresh:
+        if not fresh:
             return  # nothing new was merged or deployed: nothing to place
         try:
-            if not graph.trunk:
+            if not brought:
                 graph.trunk = await self.history(run.client, repo, default_branch, since)
             if not graph.trunk:
                 return

@@ -177,9 +177,14 @@ class FakeGitHub:
     """Serves ``/repos/...`` for the repos added with :meth:`repo`."""
 
     def __init__(self, server: FakeServer) -> None:
+        from tests.fakes.github_graphql import FakeGitHubGraphQL
+
         self.server = server
         self.repos: dict[str, FakeRepo] = {}
+        self.graphql = FakeGitHubGraphQL(self.repos)
+        """``POST /graphql`` over the same repos (GitHub's schema, points, limits)."""
         server.route(lambda p: p.startswith("/repos/"), self.handle)
+        server.route("/graphql", self.graphql.handler)
 
     def repo(self, name: str, default_branch: str = "main") -> FakeRepo:
         self.repos[name] = FakeRepo(name, default_branch)

@@ -356,7 +356,8 @@ class FakeGitHubGraphQL:
         limit: int = DEFAULT_LIMIT,
         reset_at: datetime | None = None,
     ) -> None:
-        self.repos: dict[str, RepoData] = dict(repos or {})
+        self.repos: dict[str, Any] = repos if isinstance(repos, dict) else dict(repos or {})
+        """Shared with the REST fake when it passes its own dict."""
         self.limit = limit
         self.used = 0
         self.reset_at = reset_at or datetime(2030, 1, 1, tzinfo=UTC)
