@@ -36,6 +36,7 @@ KNOWN_KINDS: Final[tuple[str, ...]] = (
     "github",
     "gitlab",
     "circleci",
+    "buildkite",
     "pagerduty",
     "incidentio",
     "opsgenie",
