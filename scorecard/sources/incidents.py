@@ -7,6 +7,7 @@
   finds an explicit deployment id in an incident's title, body or fields.
 - :func:`incident_range`: where an incremental incident sync starts (the last
   sync minus an overlap, or earlier while cached incidents are still open).
+- :func:`mapping_problems`: the config check of a ``team_map`` or ``status_map``.
 - :class:`IncidentSource`: the fetch every incident source runs (range, client,
   partial on a spent rate limit) and its result (merged incidents, unknown-value
   counts, the range bookmark).
@@ -17,13 +18,13 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from scorecard.errors import PaginationLoop, RateLimitExhausted
-from scorecard.options import HttpOptions, option
+from scorecard.options import HttpOptions, OptionProblem, option
 from scorecard.sources.api import ApiSource
 from scorecard.sources.records import Collected, iso, merge_frames, parse_time
 
@@ -58,6 +59,22 @@ class IncidentOptions(HttpOptions):
     """A regex searched in the incident's title, description and fields for an explicit
     deployment id: its group named `deployment`, else its first group, else the whole
     match."""
+
+
+STATUS_WORDS: Final = ("open", "resolved", "excluded")
+"""What a ``status_map`` may map a vendor's status to (``excluded``: left out, counted)."""
+
+
+def mapping_problems(
+    key: str, mapping: Mapping[str, str], allowed: Sequence[str], what: str
+) -> Iterator[OptionProblem]:
+    """A problem for every value of the option ``key`` that is not one of ``allowed``
+    (a ``team_map`` naming no team, a ``status_map`` naming no status)."""
+    known = {a.casefold() for a in allowed}
+    for name, value in mapping.items():
+        if value.casefold() not in known:
+            hint = "known: " + ", ".join(sorted(allowed)) if allowed else None
+            yield OptionProblem(f"{key}.{name}", f"no {what} `{value}`", hint)
 
 
 @dataclass
