@@ -40,6 +40,7 @@ KNOWN_KINDS: Final[tuple[str, ...]] = (
     "pagerduty",
     "incidentio",
     "opsgenie",
+    "datadog",
     "codecov",
     "prometheus",
     "alertmanager",
