@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         "action", choices=("check",)
     )
     add_init(command("init", "write a starter config"))
+    teams = command("teams", "the resolved team map with origins, then what has no team")
+    teams.add_argument("--format", choices=("table", "csv", "json"), default="table")
     return parser
 
 
@@ -245,6 +247,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "auth": cmd_auth,
         "config": cmd_config,
         "init": cmd_init,
+        "teams": cmd_teams,
     }
     if args.readonly and writes(args):
         raise UsageError(f"--readonly: `scorecard {args.command}` would write; nothing was done")
@@ -412,6 +415,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_teams(args: argparse.Namespace) -> int:
+    """`scorecard teams`: who owns what and who said so, then what has no team (§12)."""
+    from scorecard.service import teams_text
+
+    config = load(args)
+    read_only = args.offline or args.readonly or config.read_only
+    text, stale = teams_text(config, score_request(args, config), args.format, read_only)
+    for line in stale:
+        say(args, f"stale: {line}")
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
 def export_scorecard(args: argparse.Namespace) -> Scorecard:
     """The scorecard to export: the demo, the cache, or a sync then the cache."""
     from scorecard import service
@@ -502,71 +518,18 @@ def read_token(name: str, *, from_stdin: bool) -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    """`scorecard config check`: validate, then try each source (a table of results)."""
+    """`scorecard config check`: validate, then try each source and discovery section."""
     import asyncio
+
+    from scorecard.config.check import check_all, check_table
 
     config = load(args)
     print(f"{config.path}: valid ({len(config.teams)} teams, {len(config.sources)} sources)")
     if args.offline:
         return EXIT_OK
-    rows = asyncio.run(check_sources(config))
-    width = max([len("source"), *(len(r[0]) for r in rows)])
-    print(f"{'source':<{width}}  {'kind':<12}  {'result':<6}  detail")
-    for name, kind, ok, detail in rows:
-        print(f"{name:<{width}}  {kind:<12}  {'ok' if ok else 'FAILED':<6}  {detail}")
+    rows = asyncio.run(check_all(config))
+    print(check_table(rows))
     return EXIT_OK if all(r[2] for r in rows) else EXIT_RUNTIME
-
-
-CheckRow = tuple[str, str, bool, str]
-
-
-async def check_sources(config: Config) -> list[CheckRow]:
-    """Try each source once, side by side, in memory (nothing is written)."""
-    import asyncio
-
-    now = utcnow()
-    return list(await asyncio.gather(*(check_source(cfg, config, now) for cfg in config.sources)))
-
-
-async def check_source(cfg: SourceConfig, config: Config, now: datetime) -> CheckRow:
-    """One source's row: its light probe, or else a fetch of the last day."""
-    import asyncio
-
-    from scorecard.sources import FetchContext, build_source
-    from scorecard.text import redact
-
-    timeout = max(probe_timeout_s(cfg) * 2, 10)
-    try:
-        source = build_source(cfg, config=config)
-        probe = getattr(source, "probe", None)
-        if probe is not None:
-            detail = await asyncio.wait_for(probe(), timeout=timeout)
-            return cfg.name, cfg.kind, True, detail
-        ctx = FetchContext(since=now - timedelta(days=1), until=now, full=True)
-        result = await asyncio.wait_for(source.fetch(ctx), timeout=timeout)
-    except Exception as exc:  # reported per source, in the table
-        return cfg.name, cfg.kind, False, redact(str(exc), [resolve_token_quietly(cfg)])
-    detail = f"{result.items} events in the last day"
-    if result.skipped:
-        detail += f", {result.skipped} bad rows skipped"
-    return cfg.name, cfg.kind, True, detail
-
-
-def probe_timeout_s(cfg: SourceConfig) -> float:
-    """The source's request timeout (30 s for sources that make no requests)."""
-    from scorecard.options import HttpOptions
-
-    return cfg.options.timeout_s if isinstance(cfg.options, HttpOptions) else 30.0
-
-
-def resolve_token_quietly(cfg: SourceConfig) -> str | None:
-    """The source's token for redaction, or None when it cannot be had."""
-    from scorecard.secrets import SecretsError, resolve_token
-
-    try:
-        return resolve_token(cfg)
-    except SecretsError:
-        return None
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scorecard.config import Config
+    from scorecard.discovery.report import TeamsReport
+    from scorecard.discovery.run import Resolved
     from scorecard.scoring import Report
     from scorecard.store import Store
     from scorecard.sync import Progress, SyncSummary
@@ -50,6 +52,8 @@ class Scorecard:
     notices: tuple[str, ...] = ()
     demo: bool = False
     loaded_at: datetime = field(default_factory=utcnow)
+    teams: Resolved | None = None
+    """The team map the report was scored with (``[[teams]]`` plus discovery)."""
 
     def failed_sources(self) -> list[str]:
         """Names of sources whose last sync failed."""
@@ -167,11 +171,13 @@ def demo_scorecard(request: ScoreRequest | None = None) -> Scorecard:
 
 def cached_scorecard(config: Config, store: Store, request: ScoreRequest) -> Scorecard:
     """Score from what the cache holds; stale sources are flagged, never hidden."""
+    resolved = discovered(config, store)
+    config = resolved.config
     statuses = store.statuses()
     configured = {s.name for s in config.sources}
     sources = [n for n in statuses if n in configured]
     columns = columns_to_load(config)
-    frames = store.load(columns=columns, sources=sources)
+    frames = monorepo_frames(store.load(columns=columns, sources=sources), resolved)
     report = report_from_frames(
         frames,
         config,
@@ -189,7 +195,63 @@ def cached_scorecard(config: Config, store: Store, request: ScoreRequest) -> Sco
             _DEFERRED_DEPLOYMENT_COLUMNS,
             lambda: store.load(["deployments"], {"deployments": deferred}, sources)["deployments"],
         )
-    return Scorecard(report=report, config=config, statuses=statuses, notices=tuple(store.notices))
+    notices = tuple(store.notices)
+    return Scorecard(report, config, statuses, notices=notices, teams=resolved)
+
+
+def discovered(config: Config, store: Store | None) -> Resolved:
+    """The team map in force: ``[[teams]]`` plus the ``[discovery.*]`` sections' last
+    answers in the cache (SPEC §12; no network)."""
+    from scorecard.discovery.cache import cached_resolution
+
+    return cached_resolution(config, store)
+
+
+def monorepo_frames(frames: dict[str, pd.DataFrame], resolved: Resolved) -> dict[str, pd.DataFrame]:
+    """Events in CODEOWNERS repos given to their teams by paths and services."""
+    from scorecard.discovery.attribution import attribute_monorepos
+
+    return attribute_monorepos(frames, resolved) if resolved.owners else frames
+
+
+def teams_text(
+    config: Config, request: ScoreRequest, fmt: str, read_only: bool
+) -> tuple[str, list[str]]:
+    """``scorecard teams`` as text, and a line per stale discovery section. Unless
+    ``read_only``, the remote ``[discovery.*]`` sections are refreshed into the cache
+    first (as a sync does)."""
+    import asyncio
+
+    from scorecard.discovery.cache import refresh
+    from scorecard.discovery.report import render
+    from scorecard.store import Store
+
+    store = Store(read_only=read_only)
+    if not read_only:
+        asyncio.run(refresh(config, store, request.now))
+    report = teams_report(cached_scorecard(config, store, request))
+    stale = [f"{s.name}: {s.last_error}" for s in report.stale]
+    return render(report, "json" if fmt == "json" else "csv" if fmt == "csv" else "table"), stale
+
+
+def teams_report(card: Scorecard) -> TeamsReport:
+    """``scorecard teams`` and the Teams view: the resolved map with origins, the
+    repos and services with events but no team, problems and stale sections."""
+    from scorecard.discovery.cache import cached_resolution
+    from scorecard.discovery.report import TeamsReport, unassigned_rows
+
+    resolved = card.teams or cached_resolution(card.config, None)
+    prep = card.report.prepared
+    tables = {"deployments": prep.deployments, "changes": prep.changes, "ci_runs": prep.ci_runs}
+    tables |= {"coverage": prep.coverage, "incidents": prep.incidents}
+    sections = {d.section for d in card.config.discovery}
+    stale = [s for n, s in card.statuses.items() if n in sections and s.last_error]
+    return TeamsReport(
+        rows=resolved.resolution.rows,
+        unassigned=unassigned_rows(tables),
+        problems=resolved.resolution.problems,
+        stale=tuple(stale),
+    )
 
 
 # The big tables (millions of CI runs and changes) are read without the columns
@@ -230,7 +292,7 @@ def columns_to_load(config: Config) -> dict[str, list[str]] | None:
     Change classes match titles, labels and paths and gate on CI workflows per
     commit, so with classes configured everything is read.
     """
-    if config.change_classes:
+    if config.change_classes or config.path_repos:  # CODEOWNERS repos: changes by paths
         return None
     return {kind: list(names) for kind, names in _SCORED_COLUMNS.items()}
 
@@ -265,7 +327,10 @@ def live_scorecard(config: Config, request: ScoreRequest) -> Scorecard:
     import asyncio
 
     from scorecard import model, sync
+    from scorecard.discovery.cache import refresh
 
+    refreshed = asyncio.run(refresh(config, None, request.now))
+    config = refreshed.resolved.config
     fetched = asyncio.run(sync.fetch_all(config, request))
     parts: dict[model.EventKind, list[pd.DataFrame]] = {kind: [] for kind in model.EVENT_KINDS}
     for result in (f.result for f in fetched if f.result is not None):
@@ -274,8 +339,10 @@ def live_scorecard(config: Config, request: ScoreRequest) -> Scorecard:
                 parts[kind].append(result.frames[kind])
     frames: dict[str, pd.DataFrame] = {k: model.concat(k, found) for k, found in parts.items()}
     statuses = {f.status.name: f.status for f in fetched}
+    frames = monorepo_frames(frames, refreshed.resolved)
     report = report_from_frames(frames, config, request=request, statuses=statuses)
-    return Scorecard(report=report, config=config, statuses=statuses)
+    statuses |= {status.name: status for status in refreshed.statuses}
+    return Scorecard(report=report, config=config, statuses=statuses, teams=refreshed.resolved)
 
 
 def extras(

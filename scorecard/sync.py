@@ -102,7 +102,8 @@ class SyncSummary:
     @property
     def all_failed(self) -> bool:
         """True only when there were sources and every one of them failed."""
-        return bool(self.outcomes) and all(o.last_error is not None for o in self.outcomes)
+        sources = [o for o in self.outcomes if not o.name.startswith("discovery.")]
+        return bool(sources) and all(o.last_error is not None for o in sources)
 
     @property
     def failed(self) -> list[SourceStatus]:
@@ -378,10 +379,28 @@ async def sync(
 
     if store.read_only:
         raise StoreError("cannot sync into a read-only cache")
+    config, teams_found = await discovered_teams(config, store, request, refresh=only is None)
     fetched = await fetch_all(
         config, request, only=only, store=store, full=full, strict=strict, progress=progress
     )
-    return SyncSummary(outcomes=[f.status for f in fetched], notices=list(store.notices))
+    outcomes = [*teams_found, *(f.status for f in fetched)]
+    return SyncSummary(outcomes=outcomes, notices=list(store.notices))
+
+
+async def discovered_teams(
+    config: Config, store: Store, request: ScoreRequest, *, refresh: bool
+) -> tuple[Config, list[SourceStatus]]:
+    """The config with the teams of its ``[discovery.*]`` sections (SPEC §12), so the
+    sources fetch what discovered teams own: refreshed into the cache (each section's
+    status), or as last cached when only one source syncs."""
+    from scorecard.discovery import cache
+
+    if not config.discovery:
+        return config, []
+    if not refresh:
+        return cache.cached_resolution(config, store).config, []
+    refreshed = await cache.refresh(config, store, request.now)
+    return refreshed.resolved.config, list(refreshed.statuses)
 
 
 def blocking(run: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:

@@ -24,6 +24,7 @@ __all__ = [
     "KEYRING_MARKER",
     "ChangeClassConfig",
     "Config",
+    "DiscoveryConfig",
     "SourceConfig",
     "TeamConfig",
 ]
@@ -40,6 +41,9 @@ class TeamConfig:
     coverage_repos: tuple[str, ...] = ()
     opsgenie_teams: tuple[str, ...] = ()
     incidentio_teams: tuple[str, ...] = ()
+    github_team: str | None = None
+    """The slug of the code host's org team this team is (``@org/slug`` in
+    CODEOWNERS; an org team a discovery section found under that slug)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,28 @@ class SourceConfig:
         """A token written in the config itself rather than the keyring or a variable."""
         token = self.options.token if isinstance(self.options, HttpOptions) else None
         return token is not None and token != KEYRING_MARKER
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    """A ``[discovery.NAME]`` section (SPEC §12): where more teams come from.
+
+    ``options`` is an instance of the kind's Options class
+    (:data:`scorecard.discovery.options.DISCOVERY_KINDS`)."""
+
+    name: str
+    kind: str
+    options: SourceOptions
+
+    @property
+    def section(self) -> str:
+        """How rows and problems name it: ``discovery.NAME``."""
+        return f"discovery.{self.name}"
+
+    def as_source(self) -> SourceConfig:
+        """The section as a connection: its token settings (``scorecard auth set
+        discovery.NAME`` stores its keyring token), its name in messages."""
+        return SourceConfig(name=self.section, kind=self.kind, options=self.options)
 
 
 @dataclass(frozen=True)
@@ -99,6 +125,22 @@ class Config:
     sources: tuple[SourceConfig, ...] = ()
     change_classes: tuple[ChangeClassConfig, ...] = ()
     warnings: tuple[str, ...] = ()
+    discovery: tuple[DiscoveryConfig, ...] = ()
+
+    @property
+    def path_repos(self) -> frozenset[str]:
+        """Repos (casefolded) whose changes are attributed by their changed paths:
+        those a ``codeowners`` discovery section reads. Their changes need ``paths``."""
+        found: set[str] = set()
+        for section in (s for s in self.discovery if s.kind == "codeowners"):
+            options: Any = section.options  # CodeownersOptions: repos, local copies
+            found.update(repo.casefold() for repo in (*options.repos, *options.files))
+        return frozenset(found)
+
+    @property
+    def github_team_of(self) -> dict[str, str]:
+        """Team name → its ``github_team`` slug, for the teams that have one."""
+        return {team.name: team.github_team for team in self.teams if team.github_team}
 
     def bench(self) -> bands.Benchmarks:
         """The benchmark preset with the ``[thresholds]`` overrides applied."""
@@ -109,6 +151,9 @@ class Config:
         for source in self.sources:
             if source.name == name:
                 return source
+        for section in self.discovery:
+            if section.section == name and isinstance(section.options, HttpOptions):
+                return section.as_source()
         known = ", ".join(s.name for s in self.sources) or "none"
         close = difflib.get_close_matches(name, [s.name for s in self.sources], n=1)
         hint = f"did you mean `{close[0]}`?" if close else f"known sources: {known}"

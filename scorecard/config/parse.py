@@ -2,8 +2,9 @@
 
 The order of the checks is the order a reader meets the sections: TOML syntax,
 unknown top-level keys, ``[scorecard]``, ``[thresholds]``, ``[service_aliases]``,
-``[sources.*]``, ``[[teams]]``, the checks of sources that need the team names,
-then ``[change_classes.*]``.
+``[sources.*]``, ``[discovery.*]``, ``[[teams]]`` (optional when discovery
+brings teams), the checks of sources and discovery sections that need the team
+names, then ``[change_classes.*]``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Final
 
 from scorecard import bands
 from scorecard.config.checker import Checker, closest_hint, describe
+from scorecard.config.discovery_section import check_discovery, parse_discovery
 from scorecard.config.model import Config, SourceConfig
 from scorecard.config.source_section import check_problems, parse_source
 from scorecard.config.teams import parse_change_classes, parse_teams
@@ -31,6 +33,7 @@ TOP_KEYS: Final = (
     "sources",
     "teams",
     "change_classes",
+    "discovery",
 )
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -46,8 +49,10 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     thresholds = _parse_thresholds(ck, data)
     aliases = _service_aliases(ck, data)
     sources = _parse_sources(ck, data, warnings)
-    teams = parse_teams(ck, data)
+    discovery = parse_discovery(ck, data, warnings)
+    teams = parse_teams(ck, data, discovered=bool(discovery))
     check_problems(ck, sources, [t.name for t in teams])
+    check_discovery(ck, discovery, sources, [t.name for t in teams])
     classes = parse_change_classes(ck, data)
     return Config(
         path=path,
@@ -58,6 +63,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         sources=sources,
         change_classes=classes,
         warnings=tuple(warnings),
+        discovery=discovery,
     )
 
 

@@ -21,7 +21,7 @@ from scorecard.config.toml_lines import KeyPath, parse_key
 from scorecard.options import HttpOptions, OptionProblem
 from scorecard.sources.registry import known_kinds, options_class
 
-__all__ = ["check_problems", "parse_source"]
+__all__ = ["check_problems", "check_token", "parse_source"]
 
 _ENV_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOKEN_LOOKALIKE: Final = re.compile(r"^(ghp_|gho_|ghs_|github_pat_|glpat-|u\+)")
@@ -37,7 +37,8 @@ def parse_source(
 
     def connection_read(values: Mapping[str, Any]) -> None:
         if issubclass(cls, HttpOptions):
-            _check_token(ck, name, values.get("token"), values.get("token_env"), warnings)
+            token, token_env = values.get("token"), values.get("token_env")
+            check_token(ck, ("sources", name), token, token_env, warnings)
 
     options = read_options(ck, key, kind, cls, body, connection_read=connection_read)
     return SourceConfig(name=name, kind=kind, options=options)
@@ -61,11 +62,18 @@ def _kind(ck: Checker, key: KeyPath, body: Mapping[str, Any]) -> str:
     return kind
 
 
-def _check_token(
-    ck: Checker, name: str, token: str | None, token_env: str | None, warnings: list[str]
+def check_token(
+    ck: Checker,
+    section: KeyPath,
+    token: str | None,
+    token_env: str | None,
+    warnings: list[str],
 ) -> None:
-    """One of ``token`` and ``token_env``; a variable's name; warn on a plain token."""
-    key: KeyPath = ("sources", name, "token_env")
+    """One of ``token`` and ``token_env``; a variable's name; warn on a plain token.
+    ``section`` is the table holding them (``("sources", "gh")``)."""
+    table = ".".join(str(part) for part in section)
+    name = str(section[1]) if section[0] == "sources" else table
+    key: KeyPath = (*section, "token_env")
     if token is not None and token_env is not None:
         ck.fail(
             key,
@@ -85,7 +93,7 @@ def _check_token(
     if token is not None and token != KEYRING_MARKER:
         where = f" in {ck.path}" if ck.path is not None else ""
         warnings.append(
-            f"sources.{name}.token is written in plain text{where}; store it in the OS "
+            f"{table}.token is written in plain text{where}; store it in the OS "
             f'keyring with `scorecard auth set {name}` and write `token = "{KEYRING_MARKER}"` '
             "(or use token_env)"
         )

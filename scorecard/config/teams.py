@@ -33,9 +33,20 @@ Claims = dict[str, dict[str, str]]
 """Per team key (``repos``, ``services``, …): each item's owning team."""
 
 
-def parse_teams(ck: Checker, data: Mapping[str, Any]) -> tuple[TeamConfig, ...]:
-    """The ``[[teams]]`` sections; at least one, names distinct, nothing claimed twice."""
+LIST_KEYS: Final = tuple(
+    f.name for f in dataclasses.fields(TeamConfig) if f.name not in ("name", "github_team")
+)
+"""The keys of a ``[[teams]]`` entry that list what it owns."""
+
+
+def parse_teams(
+    ck: Checker, data: Mapping[str, Any], *, discovered: bool = False
+) -> tuple[TeamConfig, ...]:
+    """The ``[[teams]]`` sections; at least one (none needed when ``discovered``: the
+    ``[discovery.*]`` sections bring the teams), names distinct, nothing claimed twice."""
     raw = data.get("teams")
+    if raw is None and discovered:
+        return ()
     if raw is None:
         ck.fail(
             ("teams",), "no [[teams]] defined; a scorecard needs at least one team", _TEAMS_HINT
@@ -53,7 +64,25 @@ def parse_teams(ck: Checker, data: Mapping[str, Any]) -> tuple[TeamConfig, ...]:
     claims: Claims = {}
     for index, body in enumerate(raw):
         teams.append(_team(ck, ("teams", index), body, seen_names, claims))
+    _check_github_teams(ck, teams)
     return tuple(teams)
+
+
+def _check_github_teams(ck: Checker, teams: list[TeamConfig]) -> None:
+    """An org team slug (``github_team``) stands for one team only."""
+    seen: dict[str, str] = {}
+    for index, team in enumerate(teams):
+        if team.github_team is None:
+            continue
+        slug = team.github_team.casefold()
+        if slug in seen:
+            ck.fail(
+                ("teams", index, "github_team"),
+                f"github_team `{team.github_team}` is claimed by teams `{seen[slug]}` "
+                f"and `{team.name}`",
+                "an org team slug maps to one team; remove it from one of them",
+            )
+        seen[slug] = team.name
 
 
 def _team(
@@ -62,9 +91,12 @@ def _team(
     ck.keys(body, key, TEAM_KEYS)
     name = _team_name(ck, key, body, seen_names)
     values: dict[str, tuple[str, ...]] = {}
-    for field_name in TEAM_KEYS[1:]:
+    for field_name in LIST_KEYS:
         values[field_name] = ck.str_list(body, (*key, field_name))
         _claim(ck, (*key, field_name), name, values[field_name], claims.setdefault(field_name, {}))
+    github_team = ck.string(body, (*key, "github_team"))
+    if github_team is not None:
+        github_team = github_team.strip().removeprefix("@").rpartition("/")[2]
     return TeamConfig(
         name=name,
         repos=values["repos"],
@@ -73,6 +105,7 @@ def _team(
         coverage_repos=values["coverage_repos"],
         opsgenie_teams=values["opsgenie_teams"],
         incidentio_teams=values["incidentio_teams"],
+        github_team=github_team,
     )
 
 

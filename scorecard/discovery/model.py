@@ -163,6 +163,7 @@ class Draft:
             coverage_repos=base.coverage_repos,
             opsgenie_teams=base.opsgenie_teams,
             incidentio_teams=base.incidentio_teams,
+            github_team=base.github_team,
         )
 
 

@@ -3,9 +3,11 @@
 SPEC §12 adds three kinds of section. Declaring each one's keys once, the way
 sources declare theirs (:mod:`scorecard.options`: type, default, a docstring
 per field, checks), lets the config checker validate a ``[discovery.NAME]``
-section with the same machinery, file:line:key errors included, when the
-sections are wired into the config; checks that span keys live in
-:meth:`problems`.
+section with the same machinery, file:line:key errors included; checks that
+span keys live in :meth:`problems`, and ``source_kind`` says which kind of
+source a section's ``source`` must name. The config imports this module by name
+when it reads a ``[discovery.NAME]`` section (as the source registry imports a
+source's module), so config never imports the discovery package at load time.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ class BackstageOptions(HttpOptions):
 class GithubTeamsOptions(SourceOptions):
     """Options of a `kind = "github-teams"` discovery section."""
 
+    source_kind: ClassVar[str] = "github"
+    """The kind of source `source` must name (the config checks it)."""
+
     source: str = option(required=True, example='"gh"')
     """The github source whose `api_url` and token are used."""
     org: str = option(required=True, example='"acme"')
@@ -74,6 +79,9 @@ class GithubTeamsOptions(SourceOptions):
 @dataclass(frozen=True, kw_only=True)
 class CodeownersOptions(SourceOptions):
     """Options of a `kind = "codeowners"` discovery section."""
+
+    source_kind: ClassVar[str] = "github"
+    """The kind of source `source` must name (the config checks it)."""
 
     source: str | None = option(None, example='"gh"')
     """The github source to read each repo's CODEOWNERS through."""
