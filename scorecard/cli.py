@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         "action", choices=("check",)
     )
     add_init(command("init", "write a starter config"))
+    explain = command("explain", "the events behind one number of one team (TEAM METRIC)")
+    explain.add_argument("team", metavar="TEAM")
+    explain.add_argument("metric", metavar="METRIC", help="a summary column, e.g. deploys")
+    explain.add_argument("--demo", action="store_true", help="explain the built-in demo org")
+    explain.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    explain.add_argument("--window", metavar="DAYS", type=window, help="window length in days")
+    explain.add_argument("--strict", action="store_true", help="bad input rows are fatal")
     teams = command("teams", "the resolved team map with origins, then what has no team")
     teams.add_argument("--format", choices=("table", "csv", "json"), default="table")
     return parser
@@ -130,6 +137,11 @@ def add_sync(sync: argparse.ArgumentParser) -> None:
     sync.add_argument("--source", metavar="NAME", help="sync only this source")
     sync.add_argument("--full", action="store_true", help="ignore bookmarks, re-fetch")
     sync.add_argument("--strict", action="store_true", help="bad input rows are fatal")
+    sync.add_argument(
+        "--plan",
+        action="store_true",
+        help="estimate each source's requests, points and time; write nothing",
+    )
 
 
 def add_export(export: argparse.ArgumentParser) -> None:
@@ -247,6 +259,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "auth": cmd_auth,
         "config": cmd_config,
         "init": cmd_init,
+        "explain": cmd_explain,
         "teams": cmd_teams,
     }
     if args.readonly and writes(args):
@@ -376,6 +389,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     config = load(args)
     if args.source:
         config.source(args.source)
+    if args.plan:
+        return sync_plan(args, config)
     if config.read_only:
         raise UsageError("the config says read_only = true: sync would write the cache")
     store = Store()
@@ -397,6 +412,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def sync_plan(args: argparse.Namespace, config: Config) -> int:
+    """`scorecard sync --plan`: the coming sync's cost per source; writes nothing."""
+    from scorecard import sync
+    from scorecard.sources.plan import plan_table
+    from scorecard.store import Store
+
+    request = score_request(args, config)
+    plans = sync.plan_blocking(config, Store(read_only=True), request, only=args.source)
+    print(plan_table(plans, request.now))
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """`scorecard export`: sync (unless --offline), score, write the report."""
     from scorecard import export
@@ -413,6 +440,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output != "-":
         say(args, f"wrote {args.output}")
     return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`scorecard explain TEAM METRIC`: the events behind one number (SPEC §13)."""
+    from scorecard.service import explain_text
+
+    return explain_text(export_scorecard(args), args.team, args.metric, args.format, sys.stdout)
 
 
 def cmd_teams(args: argparse.Namespace) -> int:

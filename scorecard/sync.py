@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from scorecard.config import Config, SourceConfig
     from scorecard.sources import FetchContext, SourceResult
+    from scorecard.sources.plan import SourcePlan
     from scorecard.store import Store
 
 __all__ = [
@@ -403,6 +404,59 @@ async def discovered_teams(
     return refreshed.resolved.config, list(refreshed.statuses)
 
 
+async def plan(
+    config: Config, store: Store, request: ScoreRequest, *, only: str | None = None
+) -> list[SourcePlan]:
+    """What syncing every source (or just ``only``) would cost now (``sync --plan``):
+    each source's own estimate where it has one, else what its last sync cost.
+    Reads bookmarks and statuses; writes nothing."""
+    sources = [config.source(only)] if only is not None else list(config.sources)
+    since = request.history_start(config.history_days)
+    statuses = store.statuses()
+    return list(
+        await asyncio.gather(
+            *(
+                plan_one(cfg, config, store, since, request, statuses.get(cfg.name))
+                for cfg in sources
+            )
+        )
+    )
+
+
+async def plan_one(
+    cfg: SourceConfig,
+    config: Config,
+    store: Store,
+    since: datetime,
+    request: ScoreRequest,
+    status: SourceStatus | None,
+) -> SourcePlan:
+    """One source's estimate, fenced: a failure is the plan's error."""
+    from scorecard.secrets import token_values
+    from scorecard.sources import FetchContext, build_source
+    from scorecard.sources.plan import SourcePlan
+
+    try:
+        source = build_source(cfg, config=config)
+        estimate = getattr(source, "plan", None)
+        if estimate is not None:
+            ctx = FetchContext(since=since, until=request.now, state=store.state(cfg.name))
+            found: SourcePlan = await estimate(ctx)
+            return found
+    except Exception as exc:
+        error = redact_tokens(error_message(exc), token_values(cfg))
+        return SourcePlan(cfg.name, cfg.kind, error=error)
+    if status is None or status.last_success_at is None:
+        return SourcePlan(cfg.name, cfg.kind, basis="no estimate before its first sync")
+    return SourcePlan(
+        cfg.name,
+        cfg.kind,
+        requests=status.stats.spent,
+        points=0,
+        basis=f"what its last sync cost ({status.stats.spent:,} requests)",
+    )
+
+
 def blocking(run: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
     """``run`` for callers without an event loop: each call runs it to the end."""
 
@@ -415,3 +469,5 @@ def blocking(run: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
 
 sync_blocking = blocking(sync)
 """:func:`sync` for callers without an event loop (the CLI)."""
+plan_blocking = blocking(plan)
+""":func:`plan` for callers without an event loop (the CLI)."""

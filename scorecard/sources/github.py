@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     from scorecard.sources.contract import FetchContext
     from scorecard.sources.http import HttpClient, Page
+    from scorecard.sources.plan import SourcePlan
 
 PER_PAGE: Final = 100
 RESULT_CAP: Final = 1000
@@ -113,6 +114,12 @@ class GitHubSource(VcsSource[GitHubOptions]):
 
     async def _graphql_pulls(self, job: RepoJob) -> None:
         await read_pulls(self, job, graphql_url(self.api_url))
+
+    async def plan(self, ctx: FetchContext) -> SourcePlan:
+        """What the coming sync of ``ctx``'s range should cost (``sync --plan``)."""
+        from scorecard.sources.github_plan import github_plan
+
+        return await github_plan(self, ctx)
 
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each repo reachable with the token."""

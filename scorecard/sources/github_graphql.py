@@ -163,10 +163,14 @@ first commit's dates and (only with ``$withFiles``) changed paths."""
 COUNTS_FIELDS: Final = """
 fragment CountFields on Repository {
   deployments { totalCount }
+  oldestDeployment: deployments(first: 1, orderBy: {field: CREATED_AT, direction: ASC}) {
+    nodes { createdAt }
+  }
   pullRequests(states: [MERGED]) { totalCount }
 }
 """
-"""All-time totals of a repo, for ``sync --plan`` estimates (no page of items)."""
+"""All-time totals of a repo and when its first deployment was made, for ``sync --plan``
+estimates (the share of deployments in a range is guessed from the average rate)."""
 
 
 def _repo_block(alias: str, n: int | None, body: str) -> str:
@@ -280,6 +284,8 @@ class RepoCounts:
     """All merged pull requests."""
     merged_since: int | None = None
     """Merged pull requests updated since the ``since`` asked for."""
+    oldest_deployment: datetime | None = None
+    """When the repo's first deployment was created."""
 
 
 def read_counts(data: Mapping[str, Any] | None, repos: Sequence[str]) -> dict[str, RepoCounts]:
@@ -295,10 +301,14 @@ def read_counts(data: Mapping[str, Any] | None, repos: Sequence[str]) -> dict[st
         node = data.get(repo_alias(i)) if isinstance(data, Mapping) else None
         found = data.get(_search_alias(i)) if isinstance(data, Mapping) else None
         since = found.get("issueCount") if isinstance(found, dict) else None
+        oldest = node.get("oldestDeployment") if isinstance(node, dict) else None
+        nodes = oldest.get("nodes") if isinstance(oldest, dict) else None
+        first = nodes[0] if isinstance(nodes, list) and nodes else None
         out[repo] = RepoCounts(
             total(node, "deployments"),
             total(node, "pullRequests"),
             since if isinstance(since, int) else None,
+            parse_time(first.get("createdAt")) if isinstance(first, dict) else None,
         )
     return out
 

@@ -185,6 +185,7 @@ class FakeGitHub:
         """``POST /graphql`` over the same repos (GitHub's schema, points, limits)."""
         server.route(lambda p: p.startswith("/repos/"), self.handle)
         server.route("/graphql", self.graphql.handler)
+        server.route("/rate_limit", self.rate_limit)
 
     def repo(self, name: str, default_branch: str = "main") -> FakeRepo:
         self.repos[name] = FakeRepo(name, default_branch)
@@ -221,6 +222,26 @@ class FakeGitHub:
         if len(rest) == 3 and rest[0] == "pulls" and rest[2] == "files":
             return self.paged(request, repo.files.get(int(rest[1]), []))
         return Reply(404, {"message": "Not Found"})
+
+    def rate_limit(self, request: Request, server: FakeServer) -> Reply:
+        """``GET /rate_limit``: REST requests answered in full so far count against 5,000."""
+        used = sum(1 for r in server.log if r.method == "GET" and r.path.startswith("/repos/"))
+        reset = int(self.graphql.reset_at.timestamp())
+        graphql = self.graphql
+        return Reply(
+            200,
+            {
+                "resources": {
+                    "core": {"limit": 5000, "remaining": 5000 - used, "reset": reset},
+                    "graphql": {
+                        "limit": graphql.limit,
+                        "remaining": graphql.remaining,
+                        "reset": reset,
+                    },
+                }
+            },
+            etag=False,
+        )
 
     def paged(self, request: Request, items: list[Any]) -> Reply:
         chunk, page, _per_page, last = page_slice(items, request.query)
