@@ -124,7 +124,9 @@ def test_export_scores_discovered_teams_and_splits_the_monorepo_by_paths(
 ) -> None:
     config = str(config_path)
     run(capsys, "sync", "--config", config, "--as-of", AS_OF)
-    out = run(capsys, "export", "--config", config, "--offline", "--as-of", AS_OF, "--format", "json")
+    out = run(
+        capsys, "export", "--config", config, "--offline", "--as-of", AS_OF, "--format", "json"
+    )
     rows = {row["team"]: row for row in json.loads(out)["rows"]}
     assert {"Platform", "payments", "search", "sre", "unassigned"} <= set(rows)
     # d1's service is a catalog service of payments; d2's service is listed by no
