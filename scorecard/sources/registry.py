@@ -43,6 +43,7 @@ KNOWN_KINDS: Final[tuple[str, ...]] = (
     "opsgenie",
     "datadog",
     "servicenow",
+    "grafana-oncall",
     "codecov",
     "prometheus",
     "alertmanager",
@@ -101,7 +102,7 @@ def factory_for(kind: str, *, name: str | None = None) -> SourceFactory:
     if kind not in known_kinds():
         known = ", ".join(known_kinds())
         raise FatalSourceError(f"{label}unknown kind '{kind}' (known kinds: {known})")
-    module = f"scorecard.sources.{kind}"
+    module = f"scorecard.sources.{kind.replace('-', '_')}"  # azure-devops -> azure_devops
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as exc:
