@@ -11,7 +11,6 @@ team, concurrently, and builds the result.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +27,12 @@ from scorecard.sources.records import (
     json_list,
     merge_frames,
     parse_time,
+)
+from scorecard.sources.vcs_deployments import (
+    DEFAULT_CANARY_ENVIRONMENTS,
+    DEFAULT_ROLLBACK_PATTERNS,
+    compile_patterns,
+    resolve_deployments,
 )
 
 if TYPE_CHECKING:
@@ -58,8 +63,6 @@ __all__ = [
     "stop_at",
 ]
 
-DEFAULT_CANARY_ENVIRONMENTS: Final = ("canary*", "*-canary")
-DEFAULT_ROLLBACK_PATTERNS: Final = (r"(?i)^revert\b", r"(?i)\brollback\b", r"(?i)\broll back\b")
 DEFAULT_PRODUCTION: Final = ("production", "prod", "live")
 """Production environments when no config is at hand (the config's own default)."""
 OVERLAP: Final = timedelta(days=1)
@@ -255,69 +258,6 @@ class ChangeCache:
         if self.paths is not None:
             known = self.paths.get(record["id"])
             record["paths"] = known if known is not None else await paths()
-
-
-# --- canaries and rollbacks ---------------------------------------------------------------
-
-
-def compile_patterns(patterns: Sequence[str] | None) -> list[re.Pattern[str]]:
-    """The rollback regexes (the defaults when none are configured)."""
-    return [re.compile(p) for p in (patterns or DEFAULT_ROLLBACK_PATTERNS)]
-
-
-def resolve_deployments(
-    deployments: pd.DataFrame,
-    changes: pd.DataFrame | None,
-    *,
-    production: Sequence[str],
-    canary_environments: Sequence[str],
-    rollback_patterns: Sequence[re.Pattern[str]],
-) -> pd.DataFrame:
-    """Strategies and rollbacks that need more than one event to decide.
-
-    A production deployment is ``canary`` when the same commit reached a canary
-    environment (success) no later than it started; otherwise ``unknown`` (left
-    for rollout samples to resolve). A deployment is a rollback when it was
-    recognised as one when parsed, or when it ships the merge commit of a revert
-    change (a change whose title matches a rollback pattern).
-    """
-    if deployments.empty:
-        return deployments
-    import pandas as pd
-
-    env = deployments["environment"].astype(object)
-    prod_names = {p.casefold() for p in production}
-    is_prod = env.map(lambda e: isinstance(e, str) and e.casefold() in prod_names)
-    is_canary = env.map(lambda e: isinstance(e, str) and glob_match(e, canary_environments))
-    canary_first: dict[tuple[Any, Any], Any] = {}
-    ok = deployments["status"].astype(object) == "success"
-    for repo, sha, at in zip(
-        deployments.loc[is_canary & ok, "repo"].astype(object),
-        deployments.loc[is_canary & ok, "commit_sha"],
-        deployments.loc[is_canary & ok, "started_at"],
-    ):
-        if sha and pd.notna(at):
-            key = (repo, sha)
-            canary_first[key] = min(at, canary_first.get(key, at))
-    strategy = deployments["strategy"].astype(object).copy()
-    for idx in deployments.index[is_prod.to_numpy(dtype=bool)]:
-        key = (deployments.at[idx, "repo"], deployments.at[idx, "commit_sha"])
-        first = canary_first.get(key)
-        started: Any = deployments.at[idx, "started_at"]
-        if first is not None and pd.notna(started) and first <= started:
-            strategy[idx] = "canary"
-        elif strategy[idx] == "canary":
-            strategy[idx] = "unknown"
-    strategy[is_canary & ~is_prod] = "canary"
-    out = deployments.copy()
-    out["strategy"] = strategy.astype(deployments["strategy"].dtype)
-    if changes is not None and not changes.empty:
-        titles = changes["title"].astype(object).fillna("")
-        reverts = titles.map(lambda t: any(p.search(t) for p in rollback_patterns))
-        shas = set(changes.loc[reverts, "merge_sha"].dropna().astype(str))
-        if shas:
-            out["is_rollback"] = out["is_rollback"] | out["commit_sha"].isin(shas)
-    return out
 
 
 # --- the source ---------------------------------------------------------------------------
