@@ -42,6 +42,7 @@ KNOWN_KINDS: Final[tuple[str, ...]] = (
     "incidentio",
     "opsgenie",
     "datadog",
+    "sentry",
     "servicenow",
     "grafana-oncall",
     "codecov",
