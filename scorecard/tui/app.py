@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from scorecard.model import UNASSIGNED
 from scorecard.request import DEFAULT_WINDOW_DAYS, WINDOW_CHOICES, utcnow
 from scorecard.summary import Summary, rows_from_report
 from scorecard.tui.commands import Menu, ScorecardCommands
@@ -393,9 +394,19 @@ class ScorecardApp(App[int]):
         """Open ``team``'s screen (when the scorecard has it)."""
         from scorecard.tui.screens.team import TeamScreen
 
+        if team == UNASSIGNED:  # whose is it? the team map says
+            self.action_teams()
+            return
         if not self.need_scorecard("Team details") or team not in self.team_names():
             return
         self.push_screen(TeamScreen(team, self.shown(), self.status()))
+
+    def action_teams(self) -> None:
+        """The team map: origins, unassigned repos and services, discovery problems."""
+        from scorecard.tui.screens.teams import TeamsScreen
+
+        if self.need_scorecard("Teams") and not isinstance(self.screen, TeamsScreen):
+            self.push_screen(TeamsScreen(self.shown(), self.status()))
 
 
 def run(options: TuiOptions) -> int:

@@ -71,6 +71,9 @@ class ScorecardCommands(Provider):
             ("Sources: sync health", partial(app.run_action, "sources"), "Last sync, items, errors")
         )
         out.append(
+            ("Teams: who owns what", partial(app.run_action, "teams"), "Origins, unassigned")
+        )
+        out.append(
             ("Help: keys", partial(app.run_action, "help"), "Every key of the current screen")
         )
         if menu.export:

@@ -20,6 +20,7 @@ EXTRA = {
     "team": [("↑/↓ j/k", "Scroll")],
     "map": [("↑/↓ j/k", "Choose a team on the map")],
     "sources": [("↑/↓ j/k", "Move between sources")],
+    "teams-map": [("↑/↓ j/k", "Move between rows")],
 }
 KEY_NAMES = {
     "question_mark": "?",
