@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
@@ -33,6 +33,16 @@ from scorecard.sources.vcs_deployments import (
     DEFAULT_ROLLBACK_PATTERNS,
     compile_patterns,
     resolve_deployments,
+)
+from scorecard.sources.vcs_state import (
+    OVERLAP,
+    Reader,
+    RepoJob,
+    RepoState,
+    Stream,
+    VcsRun,
+    lower_bound,
+    repos_of,
 )
 
 if TYPE_CHECKING:
@@ -65,8 +75,6 @@ __all__ = [
 
 DEFAULT_PRODUCTION: Final = ("production", "prod", "live")
 """Production environments when no config is at hand (the config's own default)."""
-OVERLAP: Final = timedelta(days=1)
-"""Incremental syncs re-read this much before the bookmark (late statuses, clock skew)."""
 HISTORY_MARGIN: Final = timedelta(days=7)
 """The default branch's history is read from this much before the streams' start, so a
 change merged a few days before a sync and deployed after it is still placed."""
@@ -85,115 +93,6 @@ class VcsOptions(HttpOptions):
 
 
 VcsOptionsT = TypeVar("VcsOptionsT", bound=VcsOptions)
-
-
-# --- bookmarks ----------------------------------------------------------------------------
-
-
-@dataclass
-class RepoState:
-    """What a VCS source keeps per repo between syncs (saved as the same JSON object)."""
-
-    history_from: str
-    """The oldest moment this repo's cached events cover (ISO)."""
-    bookmarks: dict[str, str] = field(default_factory=dict)
-    """Stream -> when it was last read completely (ISO)."""
-    pending: dict[str, str] | None = None
-    """Stream -> the start of its oldest event still in progress (GitHub only)."""
-    default_branch: str | None = None
-
-    @classmethod
-    def resume(cls, ctx: FetchContext, old: Mapping[str, Any], *, pending: bool) -> RepoState:
-        """The state a sync of ``[ctx.since, ctx.until)`` starts from."""
-        history_from = parse_time(old.get("history_from"))
-        return cls(
-            history_from=iso(ctx.since if history_from is None else min(history_from, ctx.since)),
-            bookmarks=dict(old.get("bookmarks") or {}),
-            pending=dict(old.get("pending") or {}) if pending else None,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"history_from": self.history_from, "bookmarks": self.bookmarks}
-        if self.pending is not None:
-            out["pending"] = self.pending
-        out["default_branch"] = self.default_branch
-        return out
-
-
-@dataclass
-class VcsRun:
-    """One fetch of a VCS source: what every repo's streams share."""
-
-    client: HttpClient
-    ctx: FetchContext
-    previous: dict[str, pd.DataFrame]
-    """The cached events the fresh ones merge into."""
-    collected: Collected
-    repo_states: dict[str, Any] = field(default_factory=dict)
-    """Repo -> its saved :class:`RepoState` JSON (updated as repos finish)."""
-    graphs: dict[str, CommitGraph] = field(default_factory=dict)
-    """Repo -> what this sync learned of its commits (for commit containment)."""
-
-
-@dataclass
-class RepoJob:
-    """One stream of one repo in one fetch: where it starts and what it learned."""
-
-    run: VcsRun
-    repo: str
-    team: str | None
-    lower: datetime
-    """Fetch events from here on (bookmark minus overlap, or the history start)."""
-    default_branch: str
-    cursor: str = "updated_at"
-    """The stream's cursor field (see :class:`Stream`)."""
-    old_pending: datetime | None = None
-    saw_unchanged: bool = False
-
-    @property
-    def client(self) -> HttpClient:
-        return self.run.client
-
-    @property
-    def collected(self) -> Collected:
-        return self.run.collected
-
-
-Reader = Callable[[RepoJob], Awaitable["datetime | None"]]
-"""Reads one stream of one repo; returns the start of its oldest event still running."""
-
-
-@dataclass(frozen=True)
-class Stream:
-    """One stream a VCS source reads per repo, as the source declares it."""
-
-    read: Reader
-    cursor: str
-    """The timestamp field its listing is sorted by (newest first) and bookmarked on."""
-
-
-def repos_of(config: Config | None) -> list[tuple[str, str]]:
-    """``(repo, team)`` for every repo of every team, first owner wins."""
-    out: dict[str, str] = {}
-    for team in config.teams if config is not None else ():
-        for repo in team.repos:
-            out.setdefault(repo, team.name)
-    return list(out.items())
-
-
-def lower_bound(ctx: FetchContext, repo_state: Mapping[str, Any], stream: str) -> datetime:
-    """Where a stream of one repo starts: its bookmark minus the overlap, or ``ctx.since``."""
-    if ctx.full:
-        return ctx.since
-    history_from = parse_time(repo_state.get("history_from"))
-    bookmark = parse_time((repo_state.get("bookmarks") or {}).get(stream))
-    if bookmark is None or history_from is None or history_from > ctx.since:
-        return ctx.since  # never synced, or asked for older history than we have
-    pending = parse_time((repo_state.get("pending") or {}).get(stream))
-    lower = bookmark - OVERLAP
-    if pending is not None:
-        lower = min(lower, pending)
-    return max(lower, ctx.since)
 
 
 # --- listings newest first ----------------------------------------------------------------
