@@ -24,12 +24,15 @@ from scorecard.text import BIDI_CONTROLS, hours, num, percent, visible_char
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scorecard.metrics import Explanation
     from scorecard.scoring import Report
 
 Format = Literal["csv", "json", "markdown"]
+ExplainFormat = Literal["table", "csv", "json"]
 Detail = Literal["summary", "weekly", "incidents", "deployments", "classes"]
 
 FORMATS: Final = ("csv", "json", "markdown")
+EXPLAIN_FORMATS: Final = ("table", "csv", "json")
 DETAILS: Final = ("summary", "weekly", "incidents", "deployments", "classes")
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -232,7 +235,10 @@ def to_json(
 ) -> str:
     """A JSON document: the window and benchmarks, then one object per row; then
     ``extras`` (per team: firing alerts, SLO query results) when there are any."""
+    from scorecard.scoring import SCORING_VERSION
+
     doc: dict[str, Any] = {
+        "scoring_version": SCORING_VERSION,
         "org": report.org,
         "as_of": iso(report.as_of),
         "window_days": report.window_days,
@@ -329,3 +335,64 @@ def md_escape(text: str) -> str:
     specials = "\\`*_[]<>|~"
     out = "".join("\\" + ch if ch in specials else ch for ch in inert(str(text)))
     return " ".join(out.splitlines())
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def render_explanation(found: Explanation, fmt: ExplainFormat = "table", *, org: str = "") -> str:
+    """``scorecard explain``'s output: a terminal table, CSV or a JSON document."""
+    frame = found.rows
+    if fmt == "csv":
+        return to_csv(frame)
+    if fmt == "json":
+        return explanation_json(found, org=org)
+    if fmt == "table":
+        return explanation_table(found)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(EXPLAIN_FORMATS)}")
+
+
+def explanation_json(found: Explanation, *, org: str = "") -> str:
+    """The explanation as JSON: the number, how it is made, then one object per row."""
+    from scorecard.scoring import SCORING_VERSION
+
+    doc: dict[str, Any] = {
+        "scoring_version": SCORING_VERSION,
+        "org": org,
+        "team": found.team,
+        "metric": found.metric,
+        "value": cell(found.value),
+        "aggregate": found.aggregate,
+        "how": found.how,
+        "window_days": found.window_days,
+        "window_start": iso(found.start),
+        "window_end": iso(found.end),
+        "covered": found.covered,
+        "rows": records(found.rows),
+    }
+    return json_inert(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+
+
+def explanation_table(found: Explanation) -> str:
+    """The explanation for a terminal: a headline with the number, then aligned rows."""
+    rows = found.rows
+    counted = int(rows["counted"].sum())
+    value = "empty" if cell(found.value) is None else _csv_text(found.value, "value")
+    lines = [
+        f"{inert(found.team)} · {found.metric} = {value}",
+        f"window {iso(found.start)} to {iso(found.end)} ({found.window_days} days); "
+        f"{counted} of {len(rows)} rows counted; the metric is {found.how}",
+    ]
+    if not found.covered and found.aggregate in ("count", "per_day", "deploy_days", "trend"):
+        lines.append("empty: no synced source delivering these events covers the team")
+    header = ["kind", "id", "at", "counted", "value", "rule"]
+    cells = [
+        [inert(_csv_text(v, c)) for v, c in zip(row, header)] + [inert(str(row[-1]))]
+        for row in rows[[*header, "detail"]].itertuples(index=False, name=None)
+    ]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+    lines.append("")
+    lines.append("  ".join([*(h.ljust(w) for h, w in zip(header, widths)), "detail"]))
+    for r in cells:
+        lines.append("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]))
+    return "\n".join(lines) + "\n"

@@ -103,6 +103,7 @@ SCHEMAS: Final[Mapping[EventKind, Mapping[str, str]]] = {
         "resolved_at": "ts",
         "deployment_id": "str",
         "url": "str",
+        "started_at": "ts",
     },
     "rollouts": {
         "source": "cat",

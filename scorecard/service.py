@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scorecard.request import ScoreRequest, utcnow
 from scorecard.status import SourceStatus
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from scorecard.config import Config
     from scorecard.discovery.report import TeamsReport
     from scorecard.discovery.run import Resolved
+    from scorecard.metrics import Explanation, Prepared, SourceCoverage
     from scorecard.scoring import Report
     from scorecard.store import Store
     from scorecard.sync import Progress, SyncSummary
@@ -31,11 +32,14 @@ __all__ = [
     "cached_scorecard",
     "columns_to_load",
     "demo_scorecard",
+    "explain",
+    "explain_text",
     "extras",
     "live_scorecard",
     "overview_summary",
     "report_from_frames",
     "score_request",
+    "source_coverage",
     "sync_and_score",
     "teams_by_source",
     "utcnow",
@@ -96,6 +100,10 @@ def report_from_frames(
         production_environments=config.production_environments,
         incident_link_hours=config.incident_link_hours,
     )
+    if statuses is not None:
+        prep = metrics.with_coverage(
+            prep, metrics.covered_kinds(source_coverage(config, statuses, prep))
+        )
     stale = scoring.stale_reasons(
         statuses or {},
         teams_by_source(prep),
@@ -111,6 +119,97 @@ def report_from_frames(
         stale=stale,
         change_classes=config.change_classes,
     )
+
+
+# The kinds of event each source kind delivers whatever it found (files, demo and
+# monitoring sources: the kinds they delivered), and the kinds that page the whole
+# org: an incident source's silence about a team is a real zero (SPEC §13).
+_DELIVERS: dict[str, tuple[str, ...]] = {
+    "github": ("deployments", "changes", "ci_runs"),
+    "gitlab": ("deployments", "changes", "ci_runs"),
+    "pagerduty": ("incidents",),
+    "incidentio": ("incidents",),
+    "opsgenie": ("incidents",),
+    "codecov": ("coverage",),
+}
+_ORG_WIDE = frozenset({"pagerduty", "incidentio", "opsgenie"})
+
+
+def source_coverage(
+    config: Config, statuses: Mapping[str, SourceStatus], prep: Prepared
+) -> list[SourceCoverage]:
+    """Each configured source that synced at least once: the kinds of event it delivers
+    and the teams it covers (those it delivered events for; every team for a pager)."""
+    from scorecard.metrics import SourceCoverage
+
+    by_source = teams_by_source(prep)
+    tables = {
+        "deployments": prep.deployments,
+        "changes": prep.changes,
+        "ci_runs": prep.ci_runs,
+        "coverage": prep.coverage,
+        "incidents": prep.incidents,
+    }
+    found = {kind: set(table["source"].dropna().astype(str)) for kind, table in tables.items()}
+    teams = frozenset(t.name for t in config.teams)
+    out = []
+    for source in config.sources:
+        status = statuses.get(source.name)
+        if status is None or status.last_success_at is None:
+            continue
+        kind = status.kind or source.kind  # the demo's sources stand in for real kinds
+        kinds = {*_DELIVERS.get(kind, ()), *(k for k, s in found.items() if source.name in s)}
+        covers = set(by_source.get(source.name, ())) | (teams if kind in _ORG_WIDE else set())
+        out.append(SourceCoverage(source.name, frozenset(kinds), frozenset(covers)))
+    return out
+
+
+def explain(card: Scorecard, team: str, metric: str, store: Store | None = None) -> Explanation:
+    """The events behind ``metric`` of ``team`` in ``card`` (SPEC §13).
+
+    With ``store``, a card scored from a cache read without the columns only the
+    explanation shows (change and CI run ids) is scored again from all of it.
+    """
+    from scorecard import metrics
+    from scorecard.errors import UsageError
+
+    report = card.report
+    if metric not in metrics.EXPLAINABLE:
+        hint = " (a score: its reasons say why)" if metric in report.table.columns else ""
+        raise UsageError(
+            f"cannot explain '{metric}'{hint}; choose a metric: {', '.join(metrics.EXPLAINABLE)}"
+        )
+    teams = [str(t) for t in report.table.index]
+    if team not in teams:
+        same = [t for t in teams if t.casefold() == team.casefold()]
+        if len(same) != 1:
+            raise UsageError(f"no team '{team}'; teams: {', '.join(teams)}")
+        team = same[0]
+    if store is not None and not card.demo and columns_to_load(card.config) is not None:
+        request = score_request(card.config, as_of=report.as_of, window_days=report.window_days)
+        card = cached_scorecard(card.config, store, request, all_columns=True)
+    config = card.config
+    return metrics.explain(
+        card.report.prepared,
+        team,
+        metric,
+        card.report.as_of,
+        card.report.window_days,
+        production_environments=config.production_environments,
+        incident_link_hours=config.incident_link_hours,
+    )
+
+
+def explain_text(card: Scorecard, team: str, metric: str, fmt: str, out: TextIO) -> int:
+    """``scorecard explain``: the explanation written to ``out`` as a table, CSV or JSON;
+    a cached card is read again with every column (ids). Returns the exit code, 0."""
+    from scorecard import export
+    from scorecard.store import Store
+
+    found = explain(card, team, metric, None if card.demo else Store(read_only=True))
+    fmt_name: Any = fmt
+    out.write(export.render_explanation(found, fmt_name, org=card.report.org))
+    return 0
 
 
 def teams_by_source(prep: Any) -> dict[str, set[str]]:
@@ -169,14 +268,18 @@ def demo_scorecard(request: ScoreRequest | None = None) -> Scorecard:
     return Scorecard(report=report, config=org.config, statuses=org.statuses, demo=True)
 
 
-def cached_scorecard(config: Config, store: Store, request: ScoreRequest) -> Scorecard:
-    """Score from what the cache holds; stale sources are flagged, never hidden."""
+def cached_scorecard(
+    config: Config, store: Store, request: ScoreRequest, *, all_columns: bool = False
+) -> Scorecard:
+    """Score from what the cache holds; stale sources are flagged, never hidden.
+
+    ``all_columns``: read every cached column, not only those scoring needs."""
     resolved = discovered(config, store)
     config = resolved.config
     statuses = store.statuses()
     configured = {s.name for s in config.sources}
     sources = [n for n in statuses if n in configured]
-    columns = columns_to_load(config)
+    columns = None if all_columns else columns_to_load(config)
     frames = monorepo_frames(store.load(columns=columns, sources=sources), resolved)
     report = report_from_frames(
         frames,

@@ -89,7 +89,7 @@ def test_export_demo_prints_summary_csv(capsys: pytest.CaptureFixture[str]) -> N
     assert tuple(rows[0]) == SUMMARY_COLUMNS
     teams = [r[0] for r in rows[1:]]
     assert len(teams) == 10 and "Payments" in teams
-    flags = {r[0]: r[-2] for r in rows[1:]}
+    flags = {r[0]: r[SUMMARY_COLUMNS.index("flags")] for r in rows[1:]}
     assert "outpacing" in flags["Payments"]
     assert "stale" in flags["Mobile API"]
     assert "unstable" in flags["Checkout"]

@@ -219,7 +219,7 @@ def test_summary_columns_in_spec_order() -> None:
     rows = list(csv.reader(io.StringIO(export.render(small_report(), "csv"))))
     assert tuple(rows[0]) == SUMMARY_COLUMNS
     assert rows[0][:3] == ["team", "window_start", "window_end"]
-    assert rows[0][-2:] == ["flags", "reasons"]
+    assert rows[0][-4:] == ["flags", "reasons", "incidents_unlinked", "detection_time_p50_hours"]
 
 
 def test_hand_computed_values_in_csv() -> None:

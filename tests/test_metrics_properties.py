@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scorecard import metrics
-from scorecard.metrics import METRIC_COLUMNS
+from scorecard.metrics import WINDOW_COLUMNS
 from tests.helpers import (
     AS_OF,
     OTHER,
@@ -184,4 +184,4 @@ def test_a_staging_deploy_changes_nothing(
     before = current(events)
     after = current([*events, staging])
     pd.testing.assert_frame_equal(before, after)
-    assert list(after.columns) == list(METRIC_COLUMNS)
+    assert list(after.columns) == list(WINDOW_COLUMNS)

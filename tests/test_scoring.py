@@ -646,6 +646,8 @@ SUMMARY_COLUMNS = [
     "grade",
     "flags",
     "reasons",
+    "incidents_unlinked",
+    "detection_time_p50_hours",
 ]
 
 

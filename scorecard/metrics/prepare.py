@@ -228,7 +228,7 @@ def _prepared_deployments(
         t=deployments["finished_at"].fillna(deployments["started_at"]),
         is_prod=_is_production(deployments["environment"], production),
     )
-    out["resolved_strategy"] = _resolved_strategy(out, rollouts)
+    out["resolved_strategy"], out["strategy_sample_at"] = _resolved_strategy(out, rollouts)
     out["safe"] = out["resolved_strategy"].isin(SAFE_STRATEGIES)
     return out
 
@@ -244,13 +244,19 @@ def _is_production(environment: pd.Series, production: Sequence[str]) -> pd.Seri
     return env.isin(prod_names).fillna(False).astype(bool)
 
 
-def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.Series:
-    """A deploy's strategy, with `unknown` taken from its service's latest rollout sample."""
+def _resolved_strategy(
+    deployments: pd.DataFrame, rollouts: pd.DataFrame
+) -> tuple[pd.Series, pd.Series]:
+    """A deploy's strategy, with `unknown` taken from its service's latest rollout sample,
+    and the time of that sample (NaT where the deploy's own field decided)."""
     strategy = deployments["strategy"].astype(object).fillna("unknown")
+    sample_at = pd.Series(
+        pd.NaT, index=deployments.index, dtype="datetime64[us, UTC]", name="strategy_sample_at"
+    )
     unknown = (strategy == "unknown") & deployments["service"].notna() & deployments["t"].notna()
     samples = rollouts[rollouts["service"].notna() & rollouts["at"].notna()]
     if not unknown.any() or samples.empty:
-        return strategy
+        return strategy, sample_at
     rows = np.flatnonzero(unknown.to_numpy())
     wanted = (deployments["service"], deployments["t"])
     pos = asof_matches(rows, wanted, (samples["service"], samples["at"]), direction="backward")
@@ -259,7 +265,8 @@ def _resolved_strategy(deployments: pd.DataFrame, rollouts: pd.DataFrame) -> pd.
     found[found] = pd.notna(sampled[pos[found]])
     resolved = strategy.to_numpy(copy=True)
     resolved[rows[found]] = sampled[pos[found]]
-    return pd.Series(resolved, index=deployments.index, dtype=object)
+    sample_at.iloc[rows[found]] = samples["at"].array[pos[found]]
+    return pd.Series(resolved, index=deployments.index, dtype=object), sample_at
 
 
 def _prepared_changes(
@@ -276,6 +283,7 @@ def _prepared_changes(
         good["finished_at"].array.take(named, allow_fill=True), index=changes.index
     ).astype("datetime64[us, UTC]")
     deployed_id = changes["deployment_id"].astype(object).where(shipped.notna(), None)
+    rule = pd.Series("explicit", index=changes.index, dtype=object).where(shipped.notna(), None)
     fallback = changes["deployment_id"].isna() | shipped.isna()
     fallback &= changes["merged_at"].notna() & changes["repo"].notna()
     if fallback.any() and not good.empty:
@@ -291,9 +299,13 @@ def _prepared_changes(
         ids = np.full(len(rows), np.nan, dtype=object)
         ids[found] = candidates["id"].to_numpy(dtype=object)[pos[found]]
         deployed_id.iloc[rows] = ids
+        rule.iloc[rows[found]] = "after-merge"
     lead = (shipped - changes["first_commit_at"]).dt.total_seconds() / 3600
     return changes.assign(
-        deployed_at=shipped, deployed_id=deployed_id, lead_hours=lead.where(lead >= 0)
+        deployed_at=shipped,
+        deployed_id=deployed_id,
+        deploy_rule=rule,
+        lead_hours=lead.where(lead >= 0),
     )
 
 
@@ -341,8 +353,20 @@ def _prepared_incidents(
             rule.iloc[rows[hit]] = "time"
     duration = (incidents["resolved_at"] - incidents["created_at"]).dt.total_seconds() / 3600
     return incidents.assign(
-        attributed_deployment=attributed, link_rule=rule, duration_hours=duration
+        attributed_deployment=attributed,
+        link_rule=rule,
+        duration_hours=duration,
+        detection_hours=_detection_hours(incidents),
     )
+
+
+def _detection_hours(incidents: pd.DataFrame) -> pd.Series:
+    """``created_at - started_at`` in hours: how late the incident was found (empty when
+    the source gives no impact start, or gives one after the incident was created)."""
+    if "started_at" not in incidents.columns:
+        return pd.Series(np.nan, index=incidents.index, dtype=float)
+    found = (incidents["created_at"] - incidents["started_at"]).dt.total_seconds() / 3600
+    return found.where(found >= 0)
 
 
 def _minutes_between(start: pd.Series, end: pd.Series, chunk: int = 1 << 20) -> pd.Series:

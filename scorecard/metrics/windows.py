@@ -4,8 +4,10 @@ the weekly series, all from one :class:`~scorecard.metrics.prepare.Prepared`.
 Conventions (decided where the spec is silent; see docs/metrics.md):
 - an event happens "by" a time ``t`` when its timestamp is ``< t``, except
   coverage samples, which count "at or before" (SPEC wording);
-- a count is empty (NaN) only when the team has no events of that kind at all;
-  otherwise a window without any is a real 0.
+- a count is empty (NaN) only when the team has no events of that kind and no
+  synced source delivering that kind covers it (``Prepared.has``, widened by
+  :func:`~scorecard.metrics.coverage.with_coverage`); otherwise a window
+  without any is a real 0.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ STABILITY_METRICS: Final = (
 METRIC_COLUMNS: Final[tuple[str, ...]] = (*PRESSURE_METRICS, *RIGOR_METRICS, *STABILITY_METRICS)
 """Every §2 metric, in the order of the summary export."""
 
+LINK_METRICS: Final = ("incidents_unlinked", "detection_time_p50_hours")
+"""The SPEC §13 metrics beside the change failure rate (appended after ``reasons``)."""
+
+WINDOW_COLUMNS: Final[tuple[str, ...]] = (*METRIC_COLUMNS, *LINK_METRICS)
+"""Every column a window's metrics table has, in order."""
+
 DECIDED: Final = ("success", "failure")
 """Deploy statuses and CI conclusions that count in rates (not cancelled, skipped ...)."""
 DAY: Final = pd.Timedelta(days=1)
@@ -67,7 +75,7 @@ def window_metrics(prep: Prepared, start: datetime, end: datetime) -> pd.DataFra
     columns = {**_pressure(window, success), **_rigor(window, success)}
     columns |= _stability(window, decided)
     out = pd.DataFrame(index=index)
-    for name in METRIC_COLUMNS:
+    for name in WINDOW_COLUMNS:
         out[name] = columns[name]
     return out
 
@@ -139,6 +147,8 @@ def _stability(window: _Window, decided: pd.DataFrame) -> dict[str, Any]:
     has_incidents = _flags(window.prep.has["incidents"], index)
     recovery = created.loc[resolved, ["team", "duration_hours"]]
     severe = created[created["severity"].isin(("sev1", "sev2"))]
+    unlinked = created[created["attributed_deployment"].isna()]
+    detected = created.loc[created["detection_hours"].notna(), ["team", "detection_hours"]]
     return {
         "change_failure_rate": _mean(failed, "failed", index),
         "recovery_time_p50_hours": _median(recovery, "duration_hours", index),
@@ -146,6 +156,8 @@ def _stability(window: _Window, decided: pd.DataFrame) -> dict[str, Any]:
         "incidents_sev1_2": _count(severe, index).where(has_incidents),
         "incidents_open": _count(created[~resolved], index).where(has_incidents),
         "rework_rate": _mean(decided, "is_rollback", index),
+        "incidents_unlinked": _count(unlinked, index).where(has_incidents),
+        "detection_time_p50_hours": _median(detected, "detection_hours", index),
     }
 
 
@@ -291,11 +303,13 @@ def weekly_metrics(prep: Prepared, as_of: datetime, weeks: int = 12) -> pd.DataF
 __all__ = [
     "DAY",
     "DECIDED",
+    "LINK_METRICS",
     "METRIC_COLUMNS",
     "PRESSURE_METRICS",
     "RIGOR_METRICS",
     "STABILITY_METRICS",
     "WEEK",
+    "WINDOW_COLUMNS",
     "TeamMetrics",
     "between",
     "coverage_at",

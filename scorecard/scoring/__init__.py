@@ -19,7 +19,13 @@ from scorecard.scoring.reasons import (
     stale_reasons,
     with_class_flags,
 )
-from scorecard.scoring.report import SUMMARY_COLUMNS, Report, build_report, score_metrics
+from scorecard.scoring.report import (
+    SCORING_VERSION,
+    SUMMARY_COLUMNS,
+    Report,
+    build_report,
+    score_metrics,
+)
 from scorecard.scoring.scores import (
     GRADES,
     SCORE_COLUMNS,
@@ -38,6 +44,7 @@ __all__ = [
     "FLAG_ORDER",
     "GRADES",
     "SCORE_COLUMNS",
+    "SCORING_VERSION",
     "SUMMARY_COLUMNS",
     "Context",
     "Report",

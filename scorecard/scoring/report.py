@@ -16,7 +16,13 @@ import pandas as pd
 
 from scorecard.bands import Benchmarks
 from scorecard.classes import class_metrics, empty_classes
-from scorecard.metrics import METRIC_COLUMNS, Prepared, TeamMetrics, team_metrics
+from scorecard.metrics import (
+    LINK_METRICS,
+    METRIC_COLUMNS,
+    Prepared,
+    TeamMetrics,
+    team_metrics,
+)
 from scorecard.model import UNASSIGNED
 from scorecard.scoring.reasons import Context, flags_and_reasons, with_class_flags
 from scorecard.scoring.scores import SCORE_COLUMNS, scores
@@ -25,7 +31,13 @@ if TYPE_CHECKING:
     from scorecard.config import ChangeClassConfig
     from scorecard.request import ScoreRequest
 
-__all__ = ["SUMMARY_COLUMNS", "Report", "build_report", "score_metrics"]
+__all__ = ["SCORING_VERSION", "SUMMARY_COLUMNS", "Report", "build_report", "score_metrics"]
+
+SCORING_VERSION: Final = 2
+"""The version of the metric, score and flag definitions, carried by JSON exports,
+saved overviews and ``explain --format json`` so that a saved report is compared
+with a later one honestly. Bump it whenever a definition changes (2: empty versus
+zero by source coverage, ``incidents_unlinked`` and ``detection_time_p50_hours``)."""
 
 SUMMARY_COLUMNS: Final = (
     "team",
@@ -35,6 +47,7 @@ SUMMARY_COLUMNS: Final = (
     *SCORE_COLUMNS,
     "flags",
     "reasons",
+    *LINK_METRICS,
 )
 
 
@@ -66,7 +79,7 @@ class Report:
         table["team"] = table["team"].astype(str)
         table["window_start"] = self.start
         table["window_end"] = self.as_of
-        return table[list(SUMMARY_COLUMNS)]
+        return table.reindex(columns=list(SUMMARY_COLUMNS))
 
 
 def score_metrics(
