@@ -128,6 +128,9 @@ def _team_events(
     out["incidents"] = _incidents(
         story, rng, ids[ok], service[ok], finished[ok], deploy_day[ok], as_of, ai_deploy[ok]
     )
+    out["incidents"]["started_at"] = _impact_starts(
+        story, np.random.default_rng(seed + IMPACT_SEED), out["incidents"]["created_at"]
+    )
     out["ci_runs"] = _ci_runs(
         story, rng, start, as_of, shas[ok], repo[ok], started[ok], ai_deploy[ok]
     )
@@ -227,6 +230,25 @@ def _changes(
         "labels": labels,
         "paths": paths,
     }
+
+
+IMPACT_SEED = 7_001
+"""Impact starts draw from their own generator: the rest of the demo stays as it was."""
+
+
+def _impact_starts(
+    story: TeamStory, rng: np.random.Generator, created: pd.DatetimeIndex
+) -> np.ndarray[Any, Any]:
+    """When each incident's impact began, for 70% of them (the rest: the pager did not
+    say). Model and prompt changes degrade quietly, so the AI team finds them late."""
+    import numpy as np
+    import pandas as pd
+
+    k = len(created)
+    lag_hours = rng.lognormal(np.log(5.0 if story.ai_share else 0.4), 0.8, k)
+    known = rng.random(k) < 0.7
+    starts = pd.DatetimeIndex(created) - pd.to_timedelta(lag_hours, unit="h")
+    return np.where(known, starts.to_numpy(), np.datetime64("NaT"))
 
 
 def _incidents(

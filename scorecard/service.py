@@ -493,6 +493,7 @@ def overview_summary(
 ) -> dict[str, Any]:
     """What the overview shows for ``scorecard``, JSON-ready (see ``scorecard.summary``)."""
     from scorecard import summary
+    from scorecard.scoring import SCORING_VERSION
 
     report = scorecard.report
     synced = [
@@ -507,4 +508,5 @@ def overview_summary(
         last_synced=max(synced) if synced else None,
         rows=summary.rows_from_report(report),
         generated_at=generated_at or utcnow(),
+        scoring_version=SCORING_VERSION,
     )

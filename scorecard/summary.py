@@ -155,11 +155,17 @@ def build(
     last_synced: Any,
     rows: Mapping[str, Row],
     generated_at: datetime | None = None,
+    scoring_version: int | None = None,
 ) -> dict[str, Any]:
-    """The summary document (see :func:`read` for what makes one valid)."""
+    """The summary document (see :func:`read` for what makes one valid).
+
+    ``scoring_version``: the definitions the numbers were computed with
+    (``scorecard.scoring.SCORING_VERSION``), so a saved overview is compared
+    with a later one honestly."""
     return {
         "kind": KIND,
         "schema": SCHEMA,
+        "scoring_version": scoring_version,
         "org": str(org),
         "as_of": _iso(as_of),
         "window_days": int(window_days),
@@ -192,6 +198,10 @@ class Summary:
         synced = data.get("last_synced")
         self.last_synced: datetime | None = _parse_time(synced) if synced else None
         self.generated_at: datetime = _parse_time(data["generated_at"])
+        version = data.get("scoring_version")
+        self.scoring_version: int | None = (
+            version if isinstance(version, int) and not isinstance(version, bool) else None
+        )
         self.rows: dict[str, Row] = {row["team"]: row for row in data["teams"]}
 
 

@@ -60,6 +60,16 @@ def test_header_facts(tmp_path: Path) -> None:
     assert saved.last_synced is not None
 
 
+def test_a_saved_overview_carries_its_scoring_version(tmp_path: Path) -> None:
+    from scorecard.scoring import SCORING_VERSION
+
+    saved = written(tmp_path)
+    assert saved.scoring_version == SCORING_VERSION
+    assert json.loads((tmp_path / "summaries" / "demo.json").read_text())["scoring_version"] == (
+        SCORING_VERSION
+    )
+
+
 @pytest.mark.parametrize(
     "content",
     [
