@@ -233,3 +233,16 @@ def test_unsupported_and_unknown_kinds_are_fatal(monkeypatch: pytest.MonkeyPatch
         build_source(source_config(name="v", kind="vaporware"))
     with pytest.raises(FatalSourceError, match="unknown kind 'nope'"):
         build_source(source_config(name="x", kind="nope"))
+
+
+def test_incidents_read_their_impact_start(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "incidents.csv",
+        "id,team,severity,created_at,started_at\n"
+        "i1,Payments,sev2,2024-03-02T10:00:00Z,2024-03-02T07:30:00Z\n"
+        "i2,Payments,sev3,2024-03-03T10:00:00Z,\n",
+    )
+    incidents = read(tmp_path).frames["incidents"].set_index("id")
+    assert incidents.loc["i1", "started_at"] == pd.Timestamp("2024-03-02T07:30:00", tz=UTC)
+    assert pd.isna(incidents.loc["i2", "started_at"])

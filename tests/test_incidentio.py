@@ -259,3 +259,19 @@ async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> No
     config = org_config(fake)
     probe: Any = build_source(config.sources[0], config=config)
     assert await probe.probe() == "incidents readable, 3 severities"
+
+
+def test_impact_start_is_the_incidents_started_at() -> None:
+    src = source()
+    t = NOW - DAY
+    item = incident("01S", t, resolved=t + 3 * HOUR)
+    item["incident_timestamp_values"].append(
+        {
+            "incident_timestamp": {"id": "01TSIMPACT", "name": "Impact started", "rank": 0},
+            "value": {"value": (t - 2 * HOUR).isoformat().replace("+00:00", "Z")},
+        }
+    )
+    rec = src.record(item)
+    assert isinstance(rec, dict) and rec["started_at"] == t - 2 * HOUR
+    plain = src.record(incident("01T", t))
+    assert isinstance(plain, dict) and plain["started_at"] is None

@@ -240,3 +240,18 @@ async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> No
     source: Any = build_source(config.sources[0], config=config)
     assert await source.probe() == "alerts readable"
     assert fake_server.log[0].path == "/v2/alerts"
+
+
+def test_impact_start_date_is_the_incidents_started_at() -> None:
+    src = source()
+    t = NOW - DAY
+    item = incident("i9", t, resolved=t + 2 * HOUR)
+    item["impactStartDate"] = (t - 3 * HOUR).isoformat().replace("+00:00", "Z")
+    rec = src.incident_record(item)
+    assert isinstance(rec, dict) and rec["started_at"] == t - 3 * HOUR
+    del item["impactStartDate"]
+    rec = src.incident_record(item)
+    assert isinstance(rec, dict) and rec["started_at"] is None
+    alerts = source(use_alerts=True)
+    rec = alerts.alert_record(alert("a9", t))
+    assert isinstance(rec, dict) and rec["started_at"] is None

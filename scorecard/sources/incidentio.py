@@ -11,7 +11,8 @@
   ``merged`` and ``canceled`` incidents are left out (counted), as are test and
   tutorial incidents (``mode``). Unknown categories are counted and skipped.
   ``resolved_at`` is the incident's "Resolved at" timestamp (else "Closed at",
-  else ``updated_at``).
+  else ``updated_at``); ``started_at`` its "Impact started" timestamp, when set
+  (how late an incident was found: the detection time).
 - **Team and service** from the custom fields named by ``team_field`` and
   ``service_field`` (select options, catalog entries or text). A team value
   maps to the team whose ``incidentio_teams`` lists it, or whose name it is.
@@ -290,6 +291,7 @@ class IncidentIoSource(IncidentSource[IncidentIoOptions]):
             "resolved_at": resolved,
             "deployment_id": deployment,
             "url": url if isinstance(url, str) else None,
+            "started_at": _timestamp(item, "impact start"),
         }
 
     def _attribution(self, item: dict[str, Any]) -> tuple[str | None, str | None, str | None]:

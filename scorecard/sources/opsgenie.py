@@ -11,7 +11,8 @@
 - **Severity**: ``priority`` ``P1``..``P5`` -> ``sev1``..``sev5``;
   ``severity_map`` overrides. Unknown priorities are counted and skipped.
 - **Status**: incidents ``open`` (open), ``resolved``/``closed`` (resolved at
-  ``impactEndDate``, else ``updatedAt``); alerts ``open``/``closed`` (closed at
+  ``impactEndDate``, else ``updatedAt``; the impact began at ``impactStartDate``,
+  the incident's ``started_at``); alerts ``open``/``closed`` (closed at
   ``createdAt`` + ``report.closeTime``, else ``updatedAt``). Unknown statuses
   are counted and skipped.
 - **Team**: the owner team (``ownerTeam``/``ownerTeamId``, else the first team
@@ -308,6 +309,7 @@ class OpsgenieSource(IncidentSource[OpsgenieOptions]):
             "resolved_at": max(resolved, created) if resolved is not None else None,
             "deployment_id": self._deployment(item),
             "url": url,
+            "started_at": parse_time(item.get("impactStartDate")),
         }
 
     def _incident_fields(
