@@ -28,6 +28,17 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
+def _moments(value: Any) -> dict[str, datetime]:
+    if not isinstance(value, Mapping):
+        return {}
+    out: dict[str, datetime] = {}
+    for key, when in value.items():
+        moment = _when(when)
+        if moment is not None:
+            out[str(key)] = moment
+    return out
+
+
 @dataclass
 class RequestStats:
     """What one source's HTTP client did during a sync."""
@@ -128,6 +139,9 @@ class SourceStatus:
     """What was skipped and why (``deployments.csv:14: finished_at: not a timestamp``)."""
     complete: bool = True
     """False when the source stopped early (budget spent) and its data is partial."""
+    complete_since: dict[str, datetime] = field(default_factory=dict)
+    """Repo -> how far back its history is complete, for repos still backfilling older
+    history (a first sync of a large org fills the present first)."""
     stats: RequestStats = field(default_factory=RequestStats)
     """What the source's client did during the last sync."""
     duration_s: float = 0.0
@@ -159,6 +173,7 @@ class SourceStatus:
             "skipped": self.skipped,
             "problems": list(self.problems[:MAX_PROBLEMS]),
             "complete": self.complete,
+            "complete_since": {k: v.isoformat() for k, v in sorted(self.complete_since.items())},
             "stats": self.stats.to_json(),
             "duration_s": self.duration_s,
         }
@@ -178,6 +193,7 @@ class SourceStatus:
             skipped=_count(data.get("skipped")),
             problems=[str(p) for p in data.get("problems") or []][:MAX_PROBLEMS],
             complete=bool(data.get("complete", True)),
+            complete_since=_moments(data.get("complete_since")),
             stats=RequestStats.from_json(data.get("stats")),
             duration_s=float(duration) if isinstance(duration, (int, float)) else 0.0,
         )

@@ -338,6 +338,7 @@ def success_status(
         skipped=result.skipped,
         problems=list(result.problems[:MAX_PROBLEMS]),
         complete=result.complete,
+        complete_since=dict(result.complete_since),
         stats=stats,
     )
 

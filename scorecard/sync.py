@@ -272,7 +272,11 @@ class Attempt:
         store, plan, name = self.plan.store, self.plan, self.cfg.name
         if store is None or plan.full:
             return FetchContext(
-                since=plan.since, until=plan.request.now, full=plan.full, progress=self.say
+                since=plan.since,
+                until=plan.request.now,
+                full=plan.full,
+                recent_since=plan.request.previous_start,
+                progress=self.say,
             )
 
         def previous() -> dict[str, pd.DataFrame]:
@@ -281,6 +285,7 @@ class Attempt:
         return FetchContext(
             since=plan.since,
             until=plan.request.now,
+            recent_since=plan.request.previous_start,
             state=store.state(name),
             progress=self.say,
             load_previous=previous,
@@ -335,6 +340,7 @@ async def fetch_one(cfg: SourceConfig, plan: FetchPlan) -> Fetched:
         skipped=result.skipped,
         problems=list(result.problems),
         complete=result.complete,
+        complete_since=dict(result.complete_since),
         stats=stats,
     )
     return Fetched(status=status, result=result if plan.store is None else None)

@@ -111,3 +111,44 @@ async def test_rest_only_sources_are_planned_from_their_last_sync(
     assert before.points == 0 and before.requests is not None  # runs and the repo only
     await sync(cfg, store, ScoreRequest.resolve(now=NOW))
     assert os.path.isdir(tmp_path / "cache")
+
+
+async def test_a_stopped_first_sync_has_the_present_and_resumes_the_past(
+    fake_server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Newest first across the org: the current and previous windows of every repo
+    come before older history, a spent GraphQL budget stops the backfill, and the
+    next sync resumes it from where it stopped (cursors), ending where a sync that
+    never stopped ends."""
+    from dataclasses import replace
+
+    fake = org(fake_server, scale=0.8)  # two pages of deployments and of pull requests
+    request = ScoreRequest.resolve(now=NOW)
+    full = Store(tmp_path / "full")
+    await sync(config(fake_server.url), full, request)
+    recent_only = replace(config(fake_server.url), history_days=2 * request.window_days)
+    await sync(recent_only, Store(tmp_path / "recent"), request)
+    phase_one = fake.graphql.points - full.statuses()["gh"].stats.points
+
+    fake.graphql.used, fake.graphql.limit = 0, phase_one + 1
+    store = Store(tmp_path / "cache")
+    cfg = config(fake_server.url, max_wait_s=1)
+    summary = await sync(cfg, store, request)
+    stopped = summary.outcomes[0]
+    assert not stopped.complete and any("GraphQL rate limit" in p for p in stopped.problems)
+    assert set(stopped.complete_since) == set(REPOS)
+    assert all(when <= request.previous_start for when in stopped.complete_since.values())
+    recent = full.load()["deployments"]
+    recent = recent[recent["started_at"] >= request.previous_start]
+    assert set(recent["id"]) <= set(store.load()["deployments"]["id"])
+    assert "backfill" in "".join(str(v) for v in store.state("gh")["repos"].values())
+
+    fake.graphql.used, fake.graphql.limit = 0, 5000
+    fake.graphql.log.clear()
+    summary = await sync(cfg, store, ScoreRequest.resolve(now=NOW))
+    assert summary.outcomes[0].complete and not summary.outcomes[0].complete_since
+    resumed = [s for s in fake.graphql.log if s.variables.get("after")]
+    assert resumed, "the backfill resumed at a saved cursor"
+    for kind in ("deployments", "changes", "ci_runs"):
+        got, want = store.load()[kind], full.load()[kind]
+        assert sorted(got["id"]) == sorted(want["id"]), kind

@@ -25,6 +25,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,6 +42,14 @@ class CommitGraph:
     """The default branch's commit ids, newest first."""
     ancestors: dict[str, frozenset[str]] = field(default_factory=dict)
     """A deployed commit off the default branch -> the commits it contains (itself too)."""
+    since: datetime | None = None
+    """How far back :attr:`trunk` goes (None: not read yet)."""
+
+    def extend(self, older: Sequence[str], since: datetime) -> None:
+        """Add commits older than the trunk read so far (newest first), back to ``since``."""
+        known = set(self.trunk)
+        self.trunk.extend(sha for sha in older if sha not in known)
+        self.since = since if self.since is None else min(self.since, since)
 
     def off_trunk(self, shas: Iterable[Any]) -> list[str]:
         """The commits of ``shas`` not on the default branch's history (each once)."""

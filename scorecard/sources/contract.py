@@ -56,6 +56,10 @@ class FetchContext:
     """The end of the range, usually now."""
     full: bool = False
     """Ignore bookmarks (cursors, ETags) and fetch the whole range again."""
+    recent_since: datetime | None = None
+    """Where the current and previous windows begin: sources that backfill newest first
+    read ``[recent_since, until)`` for every repo before any older history, so a sync
+    stopped by a rate limit still scores the present."""
     state: dict[str, Any] = field(default_factory=dict)
     """This source's previous sync state; a mutable copy the source may change."""
     progress: Callable[[str], None] = _no_progress
@@ -82,6 +86,9 @@ class SourceResult:
     rate_limit_remaining: int | None = None
     """Requests left in the vendor's rate-limit budget, when known."""
     complete: bool = True
+    complete_since: dict[str, datetime] = field(default_factory=dict)
+    """Repo -> how far back its events are complete, where that is short of the range
+    asked for (older history still to backfill); empty when everything is."""
     """False when the source stopped early (budget spent) and the data is partial."""
     stats: RequestStats = field(default_factory=RequestStats)
     """What the source's HTTP client did (requests, 304s, retries, records per stream),

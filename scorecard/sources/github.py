@@ -104,6 +104,9 @@ class GitHubSource(VcsSource[GitHubOptions]):
             "pulls": Stream(self._graphql_pulls if graphql else self._pulls, cursor="updated_at"),
         }
 
+    def backfills(self) -> bool:
+        return self.options.graphql  # REST's deployment and pull listings have no cursor
+
     @property
     def api_url(self) -> str:
         """The REST base (``https://api.github.com`` or ``https://HOST/api/v3``)."""
@@ -179,6 +182,7 @@ class GitHubSource(VcsSource[GitHubOptions]):
             return parse_time(item.get("created_at"))  # unchanged: still in progress
         statuses = json_list(page, collected, f"{repo} deployment {item.get('id')} statuses") or []
         record = deployment_record(item, statuses, repo=repo, team=job.team, source=self.name)
+        job.run.note_ref(repo, item.get("sha"), item.get("ref"))
         if record is None:
             collected.bad(f"{repo} deployment {item.get('id')}", "unreadable deployment")
             return None
@@ -266,6 +270,12 @@ class GitHubSource(VcsSource[GitHubOptions]):
             "per_page": PER_PAGE,
             "exclude_pull_requests": "true",
         }
+        if job.upper is not None:  # a backfill: the older range alone, by date
+            older = await self._runs_range(job, base, job.lower, job.upper - timedelta(seconds=1))
+            job.checkpoint(None, job.lower)
+            for run in {r.get("id"): r for r in older}.values():
+                yield run
+            return
         seen = 0
         oldest: datetime | None = None
         reached = False
@@ -364,9 +374,18 @@ class GitHubSource(VcsSource[GitHubOptions]):
         where = f"{job.repo} pull {number} commits"
         return first_commit_time(json_list(page, job.collected, where) or [])
 
-    async def history(self, client: HttpClient, repo: str, ref: str, since: datetime) -> list[str]:
+    async def history(
+        self,
+        client: HttpClient,
+        repo: str,
+        ref: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> list[str]:
         shas: list[str] = []
-        params = {"sha": ref, "since": iso(since), "per_page": PER_PAGE}
+        params: dict[str, Any] = {"sha": ref, "since": iso(since), "per_page": PER_PAGE}
+        if until is not None:
+            params["until"] = iso(until)
         async for page in paginate_link(client, f"repos/{repo}/commits", params, conditional=False):
             items = page.data if isinstance(page.data, list) else []
             shas.extend(str(c["sha"]) for c in items if isinstance(c, dict) and c.get("sha"))

@@ -13,7 +13,7 @@ would have produced.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from scorecard.errors import RateLimitExhausted, SourceError
@@ -84,7 +84,18 @@ async def _wait_out(client: HttpClient, page: Page) -> None:
 
 
 def _page_size(job: RepoJob) -> int:
-    return PAGE_SIZE if job.lower <= job.run.ctx.since else INCREMENTAL_PAGE
+    return PAGE_SIZE if job.fresh else INCREMENTAL_PAGE
+
+
+def _advance(job: RepoJob, cursor: str | None, oldest: datetime | None) -> bool:
+    """Note how far the listing got (a backfill resumes there) and whether to read on:
+    pages are kept whole down to the range's start, and reading stops at the page
+    that reaches past ``job.lower``."""
+    if cursor is None:  # the listing ended, or reached past the range's start
+        job.checkpoint(None, job.run.ctx.since)
+        return False
+    job.checkpoint(cursor, oldest)
+    return not (oldest is not None and oldest < job.lower)
 
 
 def _repository(answer: Answer, repo: str) -> dict[str, Any]:
@@ -102,8 +113,11 @@ async def read_deployments(
     branch's history from a little earlier); returns the oldest start still running.
     ``api_url`` is the REST base the records' URLs point into, as REST's do."""
     repo, collected = job.repo, job.collected
-    variables = repo_variables([RepoRef(repo, first=_page_size(job))], single=True)
-    variables.update(withHistory=True, historySince=iso(job.lower - HISTORY_MARGIN))
+    variables = repo_variables([RepoRef(repo, job.after, _page_size(job))], single=True)
+    margin = HISTORY_MARGIN if not job.fresh else timedelta(0)  # undeployed cached changes
+    variables.update(withHistory=True, historySince=iso(job.lower - margin))
+    if job.upper is not None:  # a backfill: only the older history
+        variables["historyUntil"] = iso(job.upper)
     trunk: list[str] = []
     running: list[datetime] = []
     deployments, history = True, True
@@ -117,23 +131,27 @@ async def read_deployments(
                 team=job.team,
                 source=source.name,
                 api_url=api_url,
-                since=job.lower,
+                since=job.run.ctx.since,
                 relevant=source.relevant_env,
                 rollback_patterns=source.rollback_patterns,
             )
             job.client.stats.count("deployments", len(page.items))
+            for item in page.items:
+                job.run.note_ref(repo, item.get("sha"), item.get("ref"))
             for where in page.bad:
                 collected.bad(where, "unreadable deployment")
             for record in page.records:
                 if record["status"] == "in_progress":
                     running.append(record["started_at"])
                 collected.add("deployments", record, f"{repo} deployment {record['id']}")
-            variables["after"], deployments = page.cursor, page.cursor is not None
+            variables["after"] = page.cursor
+            deployments = _advance(job, page.cursor, page.oldest)
         if history:
             _, oids, cursor = history_page(repository)
             trunk.extend(oids)
             variables["historyAfter"], history = cursor, cursor is not None
-    job.run.graphs[repo] = CommitGraph(trunk=trunk)
+    graph = job.run.graphs.setdefault(repo, CommitGraph())
+    graph.extend(trunk, job.lower - margin)
     return min(running) if running else None
 
 
@@ -144,7 +162,7 @@ async def read_pulls(source: VcsSource[Any], job: RepoJob, url: str) -> None:
     repo = job.repo
     cache = source.change_cache(job.run.previous, repo)
     with_files = cache.paths is not None
-    ref = RepoRef(repo, first=_page_size(job))
+    ref = RepoRef(repo, job.after, _page_size(job))
     variables = repo_variables([ref], single=True, with_files=with_files)
     while True:
         repository = _repository(await ask(job.client, url, PULLS_QUERY, variables), repo)
@@ -153,7 +171,7 @@ async def read_pulls(source: VcsSource[Any], job: RepoJob, url: str) -> None:
             repo=repo,
             team=job.team,
             source=source.name,
-            since=job.lower,
+            since=job.run.ctx.since,
             with_files=with_files,
         )
         job.client.stats.count("changes", len(page.records))
@@ -172,6 +190,6 @@ async def read_pulls(source: VcsSource[Any], job: RepoJob, url: str) -> None:
                 elif number in elsewhere:
                     record["paths"] = await source.changed_paths(job, number)
             job.collected.add("changes", record, f"{repo} pull {record['id']}")
-        if page.cursor is None:
+        if not _advance(job, page.cursor, page.oldest):
             return
         variables["after"] = page.cursor

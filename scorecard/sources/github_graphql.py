@@ -361,7 +361,7 @@ fragment HistoryFields on Ref {
   name
   target {
     ... on Commit {
-      history(first: 100, after: $historyAfter, since: $historySince) {
+      history(first: 100, after: $historyAfter, since: $historySince, until: $historyUntil) {
         pageInfo { hasNextPage endCursor }
         nodes { oid }
       }
@@ -375,7 +375,8 @@ of deployments it costs no extra point."""
 
 _HISTORY_VARIABLES: Final = (
     ", $environments: [String!], $withDeployments: Boolean = true,"
-    " $withHistory: Boolean = false, $historyAfter: String, $historySince: GitTimestamp"
+    " $withHistory: Boolean = false, $historyAfter: String, $historySince: GitTimestamp,"
+    " $historyUntil: GitTimestamp"
 )
 
 DEPLOYMENTS_QUERY: Final = _single_repo_query(

@@ -190,9 +190,18 @@ class GitLabSource(VcsSource[GitLabOptions]):
     def change_record(self, item: dict[str, Any], job: RepoJob) -> dict[str, Any] | None:
         return change_record(item, repo=job.repo, team=job.team, source=self.name)
 
-    async def history(self, client: HttpClient, repo: str, ref: str, since: datetime) -> list[str]:
+    async def history(
+        self,
+        client: HttpClient,
+        repo: str,
+        ref: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> list[str]:
         shas: list[str] = []
-        params = {"ref_name": ref, "since": iso(since), "per_page": PER_PAGE}
+        params: dict[str, Any] = {"ref_name": ref, "since": iso(since), "per_page": PER_PAGE}
+        if until is not None:
+            params["until"] = iso(until)
         path = f"projects/{project_id(repo)}/repository/commits"
         async for page in paginate_pages(client, path, params, conditional=False):
             items = page.data if isinstance(page.data, list) else []

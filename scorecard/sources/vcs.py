@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
@@ -93,6 +93,30 @@ class VcsOptions(HttpOptions):
 
 
 VcsOptionsT = TypeVar("VcsOptionsT", bound=VcsOptions)
+
+
+def recent_first(ctx: FetchContext, old: Mapping[str, Any] | None) -> FetchContext:
+    """The range a repo reads first: for a repo whose history is not complete back to
+    ``ctx.since``, the current and previous windows (and anything since its oldest
+    bookmark), the rest being left to the backfill; otherwise ``ctx`` itself."""
+    history_from = parse_time((old or {}).get("history_from"))
+    if ctx.recent_since is None or (
+        not ctx.full and history_from is not None and history_from <= ctx.since
+    ):
+        return ctx
+    marks = [parse_time(v) for v in ((old or {}).get("bookmarks") or {}).values()]
+    since = min([ctx.recent_since, *(m - OVERLAP for m in marks if m is not None)])
+    return replace(ctx, since=max(since, ctx.since))
+
+
+def short_histories(run: VcsRun, repos: Sequence[str]) -> dict[str, datetime]:
+    """Repo -> how far back its history is complete, for repos short of the range."""
+    out: dict[str, datetime] = {}
+    for repo in repos:
+        history_from = parse_time((run.repo_states.get(repo) or {}).get("history_from"))
+        if history_from is not None and history_from > run.ctx.since:
+            out[repo] = history_from
+    return out
 
 
 # --- listings newest first ----------------------------------------------------------------
@@ -213,9 +237,7 @@ class VcsSource(ApiSource[VcsOptionsT]):
         if not self.repos:
             run.collected.problem(f"no team lists a {self.repo_word}, so there is nothing to fetch")
         async with client:
-            _, failures = await self.gather(
-                [self.sync_repo(run, repo, team) for repo, team in self.repos]
-            )
+            failures = await self.sync_all(run)
         self.settle(failures, run.collected, client, total=len(self.repos))
         self.finished(ctx, client)
         new_state = {
@@ -224,7 +246,85 @@ class VcsSource(ApiSource[VcsOptionsT]):
             "http": client.validators,
         }
         frames = self.frames(previous, run.collected, run.graphs)
-        return self.result(run.collected, client, frames=frames, state=new_state)
+        result = self.result(run.collected, client, frames=frames, state=new_state)
+        result.complete_since = short_histories(run, [r for r, _ in self.repos])
+        return result
+
+    def backfills(self) -> bool:
+        """Whether every stream can read an older range alone (``RepoJob.upper`` and
+        ``after``): then a first sync reads the current and previous windows of every
+        repo before any older history, and a stopped backfill resumes where it stopped."""
+        return False
+
+    async def sync_all(self, run: VcsRun) -> list[Exception]:
+        """Every repo, newest history first where the source backfills; the failures
+        (each repo counted once)."""
+        ctx = run.ctx
+        recent = ctx.recent_since
+        if not (self.backfills() and recent is not None and recent > ctx.since):
+            _, failures = await self.gather([self.sync_repo(run, r, t) for r, t in self.repos])
+            return failures
+        results, failures = await self.gather(
+            [
+                self.sync_repo(run, r, t, recent_first(ctx, run.repo_states.get(r)))
+                for r, t in self.repos
+            ]
+        )
+        if run.client.exhausted is not None:
+            return failures
+        ok = [(r, t) for (r, t), res in zip(self.repos, results) if not isinstance(res, Exception)]
+        _, more = await self.gather([self.backfill_repo(run, r, t) for r, t in ok])
+        return failures + more
+
+    async def backfill_repo(self, run: VcsRun, repo: str, team: str | None) -> None:
+        """The history of ``repo`` older than what it has, back to the range's start,
+        stream by stream from where an earlier backfill stopped."""
+        ctx, state = (
+            run.ctx,
+            RepoState.resume(run.ctx, run.repo_states.get(repo) or {}, pending=False),
+        )
+        saved = dict(run.repo_states.get(repo) or {})
+        history_from = parse_time(saved.get("history_from")) or ctx.since
+        if history_from <= ctx.since:
+            return
+        ctx.progress(f"{repo}: backfilling history before {iso(history_from)[:10]}")
+        done = True
+        for stream, spec in self.streams().items():
+            mark = state.backfill.get(stream) or {}
+            upper = parse_time(mark.get("reached")) or history_from
+            if upper <= ctx.since:
+                continue
+            job = RepoJob(
+                run,
+                repo,
+                team,
+                lower=ctx.since,
+                default_branch=str(saved.get("default_branch") or "main"),
+                cursor=spec.cursor,
+                upper=upper,
+                after=mark.get("after"),
+            )
+            try:
+                await spec.read(job)
+            except SourceError as exc:
+                stopped = job.reached or upper
+                state.backfill[stream] = {"reached": iso(stopped), "after": job.after or ""}
+                saved["backfill"] = state.backfill
+                run.repo_states[repo] = saved
+                if isinstance(exc, (RateLimitExhausted, FatalSourceError)):
+                    raise
+                run.collected.complete = False
+                run.collected.problem(f"{repo} {stream} (older history): {exc}")
+                done = False
+                continue
+            state.backfill[stream] = {"reached": iso(ctx.since), "after": ""}
+        if done:
+            saved["history_from"] = iso(ctx.since)
+            saved.pop("backfill", None)
+        else:
+            saved["backfill"] = state.backfill
+        run.repo_states[repo] = saved
+        await self.learn_graph(run, repo, saved.get("default_branch") or "main", ctx.since)
 
     def frames(
         self,
@@ -267,15 +367,19 @@ class VcsSource(ApiSource[VcsOptionsT]):
             branch = old.get("default_branch") or "main"
         return str(branch)
 
-    async def sync_repo(self, run: VcsRun, repo: str, team: str | None) -> None:
-        """Every stream of one repo; raises only when all of them failed."""
-        ctx = run.ctx
+    async def sync_repo(
+        self, run: VcsRun, repo: str, team: str | None, ctx: FetchContext | None = None
+    ) -> None:
+        """Every stream of one repo over ``ctx``'s range (default: the run's); raises
+        only when all of them failed."""
+        ctx = ctx or run.ctx
         old = dict(run.repo_states.get(repo) or {}) if not ctx.full else {}
         new = RepoState.resume(ctx, old, pending=self.keeps_pending)
         ctx.progress(f"{repo}: fetching")
         new.default_branch = await self.default_branch(run.client, repo, old)
         streams = self.streams()
         errors: list[Exception] = []
+        history_since = ctx.until
         for stream, spec in streams.items():
             job = RepoJob(
                 run,
@@ -286,14 +390,20 @@ class VcsSource(ApiSource[VcsOptionsT]):
                 cursor=spec.cursor,
                 old_pending=parse_time((new.pending or {}).get(stream)),
             )
+            job.fresh = job.lower <= ctx.since
+            margin = timedelta(0) if job.fresh else HISTORY_MARGIN  # undeployed cached changes
+            history_since = min(history_since, job.lower - margin)
             error = await self.sync_stream(job, stream, spec.read, new)
+            if error is None and job.lower <= run.ctx.since:
+                new.backfill.pop(stream, None)  # read back to the range's start
+            elif error is None and job.fresh and job.reached is not None:
+                new.backfill[stream] = {"reached": iso(job.reached), "after": job.after or ""}
             if error is not None:
                 errors.append(error)
         if len(errors) == len(streams):
             run.repo_states[repo] = new.to_json()
             raise errors[0]
-        since = min(lower_bound(ctx, old, stream) for stream in streams) - HISTORY_MARGIN
-        await self.learn_graph(run, repo, new.default_branch, since)
+        await self.learn_graph(run, repo, new.default_branch, history_since)
         run.repo_states[repo] = new.to_json()
 
     async def sync_stream(
@@ -327,20 +437,43 @@ class VcsSource(ApiSource[VcsOptionsT]):
 
     # --- commit containment ---------------------------------------------------------------
 
-    async def history(self, client: HttpClient, repo: str, ref: str, since: datetime) -> list[str]:
-        """The ids of the commits reachable from ``ref`` since ``since``, newest first
-        (empty when the vendor has no such listing)."""
+    async def history(
+        self,
+        client: HttpClient,
+        repo: str,
+        ref: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> list[str]:
+        """The ids of the commits reachable from ``ref`` committed since ``since`` (and
+        until ``until``), newest first (empty when the vendor has no such listing)."""
         return []
 
-    def shipped_commits(self, run: VcsRun, repo: str) -> list[Any]:
-        """The commits of this sync's successful production deployments of ``repo``."""
+    def shipped_commits(
+        self, run: VcsRun, repo: str, since: datetime | None, default_branch: str
+    ) -> list[Any]:
+        """The commits of this sync's successful production deployments of ``repo``
+        started since ``since`` (older ones ship commits older than the history read),
+        except those deployed from the default branch, where the vendor says."""
         prod = {p.casefold() for p in self.production}
+        refs = run.deploy_refs.get(repo) or {}
+        return [
+            sha
+            for sha in self.production_commits(run, repo, since, prod)
+            if refs.get(sha) != default_branch
+        ]
+
+    @staticmethod
+    def production_commits(
+        run: VcsRun, repo: str, since: datetime | None, prod: set[str]
+    ) -> list[Any]:
         return [
             d.get("commit_sha")
             for d in run.collected.records.get("deployments", [])
             if d.get("repo") == repo
             and d.get("status") == "success"
             and str(d.get("environment") or "").casefold() in prod
+            and (since is None or (d.get("started_at") is not None and d["started_at"] >= since))
         ]
 
     async def learn_graph(
@@ -349,7 +482,6 @@ class VcsSource(ApiSource[VcsOptionsT]):
         """The default branch's history since ``since`` (unless a stream brought it
         already) and the ancestors of each deployed commit off it; a failure only costs
         the repo its containment (the time rule applies), noted as a problem."""
-        brought = repo in run.graphs  # a stream read the history already (GraphQL)
         graph = run.graphs.setdefault(repo, CommitGraph())
         fresh = any(
             r.get("repo") == repo
@@ -359,11 +491,16 @@ class VcsSource(ApiSource[VcsOptionsT]):
         if not fresh:
             return  # nothing new was merged or deployed: nothing to place
         try:
-            if not brought:
-                graph.trunk = await self.history(run.client, repo, default_branch, since)
+            if graph.since is None or graph.since > since:  # no stream brought it all
+                until = graph.since if graph.trunk else None
+                older = await self.history(run.client, repo, default_branch, since, until)
+                graph.extend(older, since)
             if not graph.trunk:
                 return
-            for sha in graph.off_trunk(self.shipped_commits(run, repo)):
+            shipped = self.shipped_commits(run, repo, graph.since, default_branch)
+            for sha in graph.off_trunk(shipped):
+                if sha in graph.ancestors:
+                    continue
                 seen = await self.history(run.client, repo, sha, since)
                 graph.ancestors[sha] = frozenset(seen)
         except (RateLimitExhausted, FatalSourceError):

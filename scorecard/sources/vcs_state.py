@@ -47,6 +47,9 @@ class RepoState:
     pending: dict[str, str] | None = None
     """Stream -> the start of its oldest event still in progress (GitHub only)."""
     default_branch: str | None = None
+    backfill: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Stream -> how far an older-history backfill got: ``reached`` (ISO; everything
+    newer is read) and, where the listing has one, the ``after`` cursor to resume at."""
 
     @classmethod
     def resume(cls, ctx: FetchContext, old: Mapping[str, Any], *, pending: bool) -> RepoState:
@@ -56,6 +59,7 @@ class RepoState:
             history_from=iso(ctx.since if history_from is None else min(history_from, ctx.since)),
             bookmarks=dict(old.get("bookmarks") or {}),
             pending=dict(old.get("pending") or {}) if pending else None,
+            backfill={str(k): dict(v) for k, v in (old.get("backfill") or {}).items()},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +67,8 @@ class RepoState:
         if self.pending is not None:
             out["pending"] = self.pending
         out["default_branch"] = self.default_branch
+        if self.backfill:
+            out["backfill"] = self.backfill
         return out
 
 
@@ -79,6 +85,14 @@ class VcsRun:
     """Repo -> its saved :class:`RepoState` JSON (updated as repos finish)."""
     graphs: dict[str, CommitGraph] = field(default_factory=dict)
     """Repo -> what this sync learned of its commits (for commit containment)."""
+    deploy_refs: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Repo -> deployed commit -> the ref it was deployed from, where the vendor says
+    (only deployments of refs other than the default branch need an ancestry check)."""
+
+    def note_ref(self, repo: str, sha: Any, ref: Any) -> None:
+        """Remember that ``sha`` of ``repo`` was deployed from ``ref``."""
+        if isinstance(sha, str) and isinstance(ref, str):
+            self.deploy_refs.setdefault(repo, {})[sha] = ref
 
 
 @dataclass
@@ -95,6 +109,20 @@ class RepoJob:
     """The stream's cursor field (see :class:`Stream`)."""
     old_pending: datetime | None = None
     saw_unchanged: bool = False
+    fresh: bool = True
+    """No bookmark: the stream reads its whole range (full pages, not small ones)."""
+    upper: datetime | None = None
+    """Backfill: only events older than this are wanted (newer ones are cached)."""
+    after: str | None = None
+    """Backfill: the listing cursor to resume at (None: from the top)."""
+    reached: datetime | None = None
+    """Backfill: set by readers as pages complete, with ``after``, so a stop can resume."""
+
+    def checkpoint(self, after: str | None, reached: datetime | None) -> None:
+        """Everything newer than ``reached`` is read; the listing goes on at ``after``."""
+        if reached is not None:
+            self.after = after
+            self.reached = reached if self.reached is None else min(self.reached, reached)
 
     @property
     def client(self) -> HttpClient:

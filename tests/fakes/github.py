@@ -254,12 +254,13 @@ class FakeGitHub:
         known = {c[0] for c in repo.trunk} | set(repo.branches)
         if sha not in (None, repo.default_branch) and sha not in known:
             return Reply(404, {"message": "No commit found for SHA: " + str(sha)})
-        since = request.query.get("since")
+        since, until = request.query.get("since"), request.query.get("until")
         low = ts(parse(since)) if since else ""
+        high = ts(parse(until)) if until else "~"
         items = [
             {"sha": c, "commit": {"committer": {"date": at}, "author": {"date": at}}}
             for c, at in repo.history(sha)
-            if at >= low
+            if low <= at <= high
         ]
         return self.paged(request, items)
 

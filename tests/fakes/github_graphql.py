@@ -530,7 +530,8 @@ class FakeGitHubGraphQL:
 
         def page(since: str | None = None, until: str | None = None, **rest: Any) -> Any:
             low = ts(datetime.fromisoformat(since.replace("Z", "+00:00"))) if since else ""
-            nodes = [{"oid": sha, "committedDate": at} for sha, at in commits if at >= low]
+            high = ts(datetime.fromisoformat(until.replace("Z", "+00:00"))) if until else "~"
+            nodes = [{"oid": sha, "committedDate": at} for sha, at in commits if low <= at <= high]
             return connection(nodes, **rest)
 
         head = commits[0][0] if commits else "0" * 40
