@@ -205,8 +205,11 @@ class VcsSource(ApiSource[VcsOptionsT]):
             self.options.canary_environments or DEFAULT_CANARY_ENVIRONMENTS
         )
         self.rollback_patterns = compile_patterns(self.options.rollback_patterns)
-        self.fetch_paths = config is not None and any(c.paths for c in config.change_classes)
-        """Only a change class matching on path globs needs each change's files."""
+        self.fetch_paths = config is not None and (
+            any(c.paths for c in config.change_classes) or bool(config.path_repos)
+        )
+        """Only a change class matching on path globs, or a CODEOWNERS repo whose changes
+        are split between teams by their paths, needs each change's files."""
 
     def repo_path(self, repo: str) -> str:
         """The API path of one repo (its default branch is read there)."""
