@@ -93,7 +93,7 @@ def test_every_kind_builds_from_its_own_module(kind: str) -> None:
     factory = factory_for(kind)
     assert factory.kind == kind
     assert factory.Options is options_class(kind)
-    assert factory.__module__ == f"scorecard.sources.{kind}"
+    assert factory.__module__ == f"scorecard.sources.{kind.replace('-', '_')}"
 
 
 def test_repo_bookmarks_keep_their_json_shape() -> None:

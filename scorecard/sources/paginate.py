@@ -4,7 +4,9 @@
 - :func:`paginate_pages`: page numbers with a next-page header (GitLab);
 - :func:`paginate_offset`: ``offset``/``limit`` and a ``more`` flag (PagerDuty);
 - :func:`paginate_cursor`: a cursor read from the body (incident.io);
-- :func:`paginate_body_next`: a ``next`` URL in the body (Codecov, DRF style).
+- :func:`paginate_body_next`: a ``next`` URL in the body (Codecov, DRF style, Bitbucket);
+- :func:`paginate_continuation`: a continuation token in a response header, sent back
+  as a parameter (Azure DevOps' ``x-ms-continuationtoken``).
 
 A listing that hands back a page (or cursor) it already served stops with
 :class:`~scorecard.errors.PaginationLoop`, and none runs past :data:`MAX_PAGES`.
@@ -23,6 +25,7 @@ __all__ = [
     "LoopGuard",
     "link_next",
     "paginate_body_next",
+    "paginate_continuation",
     "paginate_cursor",
     "paginate_link",
     "paginate_offset",
@@ -189,3 +192,37 @@ async def paginate_body_next(
         data = page.data if isinstance(page.data, dict) else {}
         following = data.get("next")
         url, query = (following if isinstance(following, str) and following else None), None
+
+
+async def paginate_continuation(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    header: str = "x-ms-continuationtoken",
+    param: str = "continuationToken",
+    conditional: bool = True,
+) -> AsyncIterator[Page]:
+    """Follow a continuation token the API sends in ``header`` (Azure DevOps), passed
+    back as the ``param`` parameter, until an answer carries none.
+
+    Yields every page, 304s included (with the token stored last time)."""
+    guard = LoopGuard(path)
+    seen_tokens: set[str] = set()
+    token: str | None = None
+    while True:
+        query = {**(params or {})}
+        if token is not None:
+            query[param] = token
+        guard.check(request_key(client.url(path), query))
+        page = await client.get(path, query, conditional=conditional)
+        if not page.not_modified:
+            page.next_url = (page.headers.get(header) or "").strip() or None
+            client.remember(page, next_url=page.next_url or "")
+        yield page
+        if not page.next_url:
+            return
+        token = page.next_url
+        if token in seen_tokens:
+            raise PaginationLoop(f"pagination loop in {path}: continuation token repeated")
+        seen_tokens.add(token)

@@ -35,9 +35,12 @@ __all__ = [
 KNOWN_KINDS: Final[tuple[str, ...]] = (
     "github",
     "gitlab",
+    "azure-devops",
+    "bitbucket",
     "circleci",
     "buildkite",
     "jenkins",
+    "argocd",
     "pagerduty",
     "incidentio",
     "opsgenie",
