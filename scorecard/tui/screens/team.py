@@ -1,4 +1,8 @@
-"""One team: every metric with band, trend and weekly sparkline; why; what went wrong."""
+"""One team: every metric with band, trend and weekly sparkline; why; what went wrong.
+
+Every number opens the events behind it (SPEC §13): ``enter`` on a metric, or a
+click on a reason or a flag, shows :class:`~scorecard.tui.screens.explain.ExplainScreen`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,15 @@ from textual.worker import get_current_worker
 
 from scorecard.text import has_value, hours, percent
 from scorecard.tui.palette import Palette
-from scorecard.tui.screens.base import ScorecardScreen
+from scorecard.tui.screens.base import CURSOR_KEYS, ScorecardScreen
+from scorecard.tui.screens.team_links import (
+    METRIC_ORDER,
+    clickable,
+    flag_metric,
+    link_metric_rows,
+    reason_metric,
+    unlinked_warning,
+)
 from scorecard.tui.state import Shown, Status
 from scorecard.tui.threads import from_thread
 from scorecard.tui.view import deploy_tables, incident_table, metric_rows, team_flags, value
@@ -28,6 +40,7 @@ from scorecard.tui.widgets.text import literal
 
 if TYPE_CHECKING:
     from scorecard.config import ChangeClassConfig
+    from scorecard.metrics import Explanation
     from scorecard.scoring import Report
     from scorecard.service import Scorecard
 
@@ -52,6 +65,40 @@ class Page(VerticalScroll):
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
     ]
+
+
+class MetricTable(DataTable[Text]):
+    """The team's metrics; ``enter`` opens the events behind the highlighted one.
+
+    Keys that move through the page (``end``, ``home``, page up and down, and
+    down past the last metric) scroll the page it is on, as before it had focus.
+    """
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Explain"),
+        *CURSOR_KEYS,
+        Binding("end", "page('end')", show=False),
+        Binding("home", "page('home')", show=False),
+        Binding("pagedown", "page('down')", show=False),
+        Binding("pageup", "page('up')", show=False),
+    ]
+
+    def action_page(self, where: str) -> None:
+        page = self.parent
+        if isinstance(page, Page):
+            moves = {
+                "end": page.scroll_end,
+                "home": page.scroll_home,
+                "down": page.scroll_page_down,
+                "up": page.scroll_page_up,
+            }
+            moves[where]()
+
+    def action_cursor_down(self) -> None:
+        if self.cursor_row >= self.row_count - 1 and isinstance(self.parent, Page):
+            self.parent.scroll_down()
+        else:
+            super().action_cursor_down()
 
 
 def _table(id: str, columns: tuple[str, ...]) -> DataTable[Text]:
@@ -90,7 +137,10 @@ class TeamScreen(ScorecardScreen):
                 "Metrics (trend vs the previous window; sparkline: last 12 weeks)",
                 classes="section",
             )
-            yield _table("metrics", ("Metric", "Value", "Band", "Trend", "12 weeks"))
+            metrics = MetricTable(id="metrics", cursor_type="row", zebra_stripes=True)
+            for label in ("Metric", "Value", "Band", "Trend", "12 weeks"):
+                metrics.add_column(label)
+            yield metrics
             yield Static("Why", classes="section")
             yield Static("", id="reasons")
             yield Static("", id="incidents-title", classes="section")
@@ -108,7 +158,31 @@ class TeamScreen(ScorecardScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(Page).focus()
+        self.query_one(MetricTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "metrics" and 0 <= event.cursor_row < len(METRIC_ORDER):
+            self.action_explain(METRIC_ORDER[event.cursor_row])
+
+    def action_explain(self, metric: str) -> None:
+        """Open the events behind ``metric`` (computed in a worker)."""
+        card = self.shown.scorecard
+        if card is not None and self.team in card.report.table.index:
+            self._explain_worker(card, metric)
+
+    @work(thread=True, exclusive=True, group="explain")
+    def _explain_worker(self, card: Scorecard, metric: str) -> None:
+        from scorecard import service
+
+        found = service.explain(card, self.team, metric)
+        if not get_current_worker().is_cancelled:
+            from_thread(self.app, self._explained, found)
+
+    def _explained(self, found: Explanation) -> None:
+        from scorecard.tui.screens.explain import ExplainScreen
+
+        if self.app.screen is self:
+            self.app.push_screen(ExplainScreen(found, self.shown.palette))
 
     def draw_scorecard(self, scorecard: Scorecard) -> None:
         report = scorecard.report
@@ -146,7 +220,8 @@ class TeamScreen(ScorecardScreen):
         palette = self.shown.palette
         row = report.table.loc[self.team]
         self.query_one("#title", Static).update(self._title(row, palette))
-        self._fill("metrics", metric_rows(report, self.team, self.weekly, palette))
+        rows = metric_rows(report, self.team, self.weekly, palette)
+        self._fill("metrics", rows + link_metric_rows(report, self.team, self.weekly, palette))
         self.query_one("#reasons", Static).update(self._reasons(row, palette))
         count, rows = incident_table(report, self.team)
         self._section("incidents-title", "Recent incidents", count, len(rows))
@@ -173,18 +248,29 @@ class TeamScreen(ScorecardScreen):
         title.append(" · gap ")
         title.append_text(gap_bar(value(row, "gap"), palette))
         flags = team_flags(row, self.shown.stale)
-        if flags:
-            title.append("   ")
-            title.append_text(badges(flags, palette))
+        reasons = [str(r) for r in (row.get("reasons") or [])]
+        for flag in flags:
+            title.append("   " if flag == flags[0] else " ")
+            title.append_text(clickable(badges([flag], palette), flag_metric(flag, reasons)))
         return title
 
     def _reasons(self, row: Any, palette: Palette) -> Text:
+        """The reasons, each opening the metric it is about when clicked (``↗``)."""
         reasons = Text()
-        for i, reason in enumerate(row.get("reasons") or []):
-            if i:
+        warning = unlinked_warning(row)
+        if warning:
+            reasons.append_text(
+                clickable(Text(f"⚠ {warning} ↗", palette.warn), "incidents_unlinked")
+            )
+        for reason in row.get("reasons") or []:
+            if reasons:
                 reasons.append("\n")
-            reasons.append("• ")
-            reasons.append_text(literal(reason))
+            metric = reason_metric(str(reason))
+            line = Text("• ")
+            line.append_text(literal(reason))
+            if metric is not None:
+                line.append(" ↗", style=palette.muted)
+            reasons.append_text(clickable(line, metric))
         if self.shown.stale_error:
             reasons.append("\n• ")
             reasons.append_text(literal(f"stale: {self.shown.stale_error}", palette.warn))
