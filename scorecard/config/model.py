@@ -119,6 +119,7 @@ class Config:
     production_environments: tuple[str, ...] = ("production", "prod", "live")
     read_only: bool = False
     history_days: int = DEFAULT_HISTORY_DAYS
+    snapshot_days: int = 730
     service_aliases: Mapping[str, str] = field(default_factory=dict)
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     teams: tuple[TeamConfig, ...] = ()

@@ -78,6 +78,7 @@ class _Settings:
     production_environments: tuple[str, ...]
     read_only: bool
     history_days: int
+    snapshot_days: int
 
 
 SCORECARD_KEYS: Final = tuple(f.name for f in dataclasses.fields(_Settings))
@@ -112,6 +113,9 @@ def _settings(ck: Checker, data: Mapping[str, Any]) -> _Settings:
         production_environments=_production_environments(ck, sc),
         read_only=ck.boolean(sc, (*k, "read_only"), _DEFAULTS.read_only),
         history_days=ck.integer(sc, (*k, "history_days"), _DEFAULTS.history_days, low=1, high=3650),
+        snapshot_days=ck.integer(
+            sc, (*k, "snapshot_days"), _DEFAULTS.snapshot_days, low=1, high=3650
+        ),
     )
 
 
