@@ -157,6 +157,19 @@ class SourceStatus:
         """Requests left in the vendor's budget after the last sync, when known."""
         return self.stats.rate_limit_remaining
 
+    def history_note(self, shown: int = 5) -> str | None:
+        """Which repos still miss older history and how far back each is complete
+        (None when every repo's history is whole)."""
+        if not self.complete_since:
+            return None
+        ordered = sorted(self.complete_since.items(), key=lambda kv: (kv[1], kv[0]))
+        named = ", ".join(f"{repo} from {when:%Y-%m-%d}" for repo, when in ordered[:shown])
+        more = f" and {len(ordered) - shown:,} more" if len(ordered) > shown else ""
+        return (
+            f"older history still to fetch for {len(ordered):,} repo(s), complete back to: "
+            f"{named}{more} (the next sync goes on where this one stopped)"
+        )
+
     def failed(self, error: str, at: datetime) -> SourceStatus:
         """This status after an attempt at ``at`` that failed with ``error``: the last
         good data (and its counts) stay."""

@@ -86,6 +86,9 @@ def stats_text(stats: RequestStats) -> str:
         parts.append(f"{stats.malformed:,} malformed answers skipped")
     if stats.rate_limit_remaining is not None:
         parts.append(f"rate limit {stats.rate_limit_remaining:,} left")
+    if stats.queries:
+        left = f", {stats.points_remaining:,} left" if stats.points_remaining is not None else ""
+        parts.append(f"{stats.queries:,} GraphQL queries ({stats.points:,} points{left})")
     streams = [f"{stream} {n:,}" for stream, n in sorted(stats.items.items())]
     text = ", ".join(parts)
     return text + ("; " + ", ".join(streams) if streams else "")
@@ -125,6 +128,7 @@ class SyncSummary:
     def details(self) -> list[str]:
         """The lines under the table: request counters, then problems per source."""
         lines = [f"{o.name}: {text}" for o in self.outcomes if (text := stats_text(o.stats))]
+        lines.extend(f"{o.name}: {note}" for o in self.outcomes if (note := o.history_note()))
         for o in self.outcomes:
             shown = o.problems[:MAX_PROBLEMS_SHOWN]
             lines.extend(f"{printable(o.name)}: {printable(p)}" for p in shown)

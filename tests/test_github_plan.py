@@ -138,6 +138,9 @@ async def test_a_stopped_first_sync_has_the_present_and_resumes_the_past(
     assert not stopped.complete and any("GraphQL rate limit" in p for p in stopped.problems)
     assert set(stopped.complete_since) == set(REPOS)
     assert all(when <= request.previous_start for when in stopped.complete_since.values())
+    assert "older history still to fetch for 3 repo(s)" in summary.table()
+    saved = store.statuses()["gh"]
+    assert saved.complete_since == stopped.complete_since  # kept for the Sources screen
     recent = full.load()["deployments"]
     recent = recent[recent["started_at"] >= request.previous_start]
     assert set(recent["id"]) <= set(store.load()["deployments"]["id"])

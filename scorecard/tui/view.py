@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from scorecard.scoring import Report
     from scorecard.service import Scorecard
-    from scorecard.status import RequestStats
+    from scorecard.status import RequestStats, SourceStatus
 
 GRADE_ORDER: Final = {"A": 0, "B": 1, "C": 2, "D": 3, "F": 4}
 
@@ -394,10 +394,19 @@ def source_rows(scorecard: Scorecard, now: datetime, palette: Palette) -> list[l
                 Text(f"{st.skipped:,}", style=palette.warn if st.skipped else ""),
                 requests_cell(st.stats, palette),
                 Text(f"{remaining:,}" if remaining is not None else "—"),
-                Text("yes" if st.complete else "partial", style=palette.warn),
+                complete_cell(st, palette),
             ]
         )
     return out
+
+
+def complete_cell(status: SourceStatus, palette: Palette) -> Text:
+    """``yes``, ``partial`` (stopped early) or ``from 2026-10-04`` (older history of some
+    repos still to fetch: complete back to that date for all of them)."""
+    if status.complete_since:
+        oldest_gap = max(status.complete_since.values())
+        return Text(f"from {oldest_gap:%Y-%m-%d}", style=palette.warn)
+    return Text("yes" if status.complete else "partial", style=palette.warn)
 
 
 def requests_cell(stats: RequestStats, palette: Palette) -> Text:
@@ -407,6 +416,8 @@ def requests_cell(stats: RequestStats, palette: Palette) -> Text:
     text = Text(f"{stats.requests:,}")
     text.append(f" · {stats.not_modified:,} 304", style=palette.good if stats.not_modified else "")
     text.append(f" · {stats.retries:,} retries", style=palette.warn if stats.retries else "")
+    if stats.points:
+        text.append(f" · {stats.points:,} pts")
     return text
 
 

@@ -90,6 +90,11 @@ def source_notes(scorecard: Scorecard, palette: Palette) -> Text:
             notes.append_text(literal(f"{name}: {streams}", "dim"))
             notes.append("\n")
     for name in sorted(statuses):
+        history = statuses[name].history_note()
+        if history:
+            notes.append_text(literal(f"{name}: {history}", palette.warn))
+            notes.append("\n")
+    for name in sorted(statuses):
         for problem in list(statuses[name].problems)[:5]:
             notes.append_text(literal(f"{name}: {problem}", "dim"))
             notes.append("\n")
