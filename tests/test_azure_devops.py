@@ -275,7 +275,7 @@ async def test_what_the_fake_serves_matches_the_published_schemas(
     fake = build_org(fake_server)
     await sync(org_config(fake), Store(tmp_path / "cache"), ScoreRequest.resolve(now=NOW))
     kinds = Counter(path for _, path, _ in fake.served)
-    assert len(kinds) == 7, kinds  # every operation the source reads
+    assert len(kinds) == 7, kinds  # every operation the source reads (paths aside: below)
     for spec_key, path, payload in fake.served:
         check(spec_key, path, payload)
 
@@ -392,6 +392,11 @@ def test_swagger_documents_every_parameter_the_source_sends() -> None:
         },
         ("distributedTask", "/distributedtask/environments"): {"$top", "continuationToken"},
         (
+            "git",
+            "/git/repositories/{repositoryId}/pullRequests/{pullRequestId}"
+            "/iterations/{iterationId}/changes",
+        ): {"$compareTo", "$top", "$skip"},
+        (
             "distributedTask",
             "/distributedtask/environments/{environmentId}/environmentdeploymentrecords",
         ): {"top", "continuationToken"},
@@ -402,3 +407,36 @@ def test_swagger_documents_every_parameter_the_source_sends() -> None:
         documented = {resolve(spec, p).get("name") for p in params}
         assert names <= documented, (path, names - documented)
         assert "api-version" in documented
+
+
+async def test_changed_paths_for_path_change_classes(
+    fake_server: FakeServer, token: str, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from scorecard.config import ChangeClassConfig
+
+    fake = build_org(fake_server)
+    config = replace(
+        org_config(fake), change_classes=(ChangeClassConfig(name="ai", paths=("prompts/**",)),)
+    )
+    store = Store(tmp_path / "cache")
+    await sync(config, store, ScoreRequest.resolve(now=NOW))
+    changes = store.load()["changes"].set_index("id")
+    assert list(changes.loc["Payments/payments-api/pullrequests/7", "paths"]) == [
+        "src/app.py",
+        "prompts/rank.txt",
+        "prompts/old.txt",  # both sides of the rename, read a page at a time
+    ]
+    for spec_key, path, payload in fake.served:
+        if path.endswith("/changes"):
+            # Microsoft's Swagger types the generic Change<T>.item as a string, while the
+            # service (and its documentation's examples) send a GitItem object: the rest
+            # of the answer is checked, and the parser takes either.
+            entries = [{**e, "item": e["item"]["path"]} for e in payload["changeEntries"]]
+            payload = {**payload, "changeEntries": entries}
+            assert records.iteration_paths(payload)  # the string form parses too
+        check(spec_key, path, payload)
+    fake_server.log.clear()
+    await sync(config, store, ScoreRequest.resolve(now=NOW + timedelta(minutes=10)))
+    assert not [r for r in fake_server.log if "iterations" in r.path]  # cached once merged

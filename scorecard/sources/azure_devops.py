@@ -18,7 +18,9 @@ given). Per project:
   run deploys); those become deployments to the first production environment.
 - **Changes**: completed pull requests into the default branch closed since the
   bookmark (``searchCriteria.queryTimeRangeType=closed``, ``$top``/``$skip``), with
-  the first commit's author date (fetched once per pull request, then cached).
+  the first commit's author date (fetched once per pull request, then cached) and,
+  when a change class or CODEOWNERS repo needs them, the paths of the last
+  iteration's changes (``$compareTo=0``).
 
 The personal access token goes as HTTP Basic (empty user name) to the configured
 host only; every listing is requested conditionally and bookmarked per project
@@ -42,8 +44,11 @@ from scorecard.sources.azure_devops_records import (
     build_record,
     build_ref,
     change_record,
+    deployment_from_json,
+    deployments_to_json,
     environment_deployment,
     first_commit_time,
+    iteration_paths,
     run_deployment,
     short_branch,
     stage_deployments,
@@ -388,9 +393,11 @@ class AzureDevOpsSource(VcsSource[AzureDevOpsOptions]):
                 source=self.name,
                 environment=self.target,
             )
-            job.client.remember(page, deployments=_jsonable(records))
+            job.client.remember(page, deployments=deployments_to_json(records))
         for record in records:
-            job.collected.add("deployments", _restored(record), f"{repo.repo} build {ref.id}")
+            job.collected.add(
+                "deployments", deployment_from_json(record), f"{repo.repo} build {ref.id}"
+            )
 
     # --- environments ---------------------------------------------------------------------
 
@@ -549,8 +556,32 @@ class AzureDevOpsSource(VcsSource[AzureDevOpsOptions]):
         return first_commit_time(commits)
 
     async def changed_paths(self, job: RepoJob, number: Any) -> list[str]:
-        """Not read on Azure DevOps (a path change class does not see its pull requests)."""
-        return []
+        """The paths of the pull request's last iteration compared with its base."""
+        project, _, name = job.repo.partition("/")
+        repo_id = self.repo_ids.get(job.repo) or quote(name, safe="")
+        base = self.project_path(
+            project, f"git/repositories/{repo_id}/pullRequests/{number}/iterations"
+        )
+        where = f"{job.repo} !{number} iterations"
+        page = await job.client.get(base, self.params(), conditional=False)
+        ids = [
+            i["id"]
+            for i in page_values(page, job.collected, where, "value") or []
+            if isinstance(i, dict) and isinstance(i.get("id"), int)
+        ]
+        if not ids:
+            return []
+        paths: list[str] = []
+        guard = LoopGuard(f"{base}/{max(ids)}/changes")
+        skip: Any = 0
+        while isinstance(skip, int):
+            guard.check(str(skip))
+            params = self.params(**{"$compareTo": 0, "$top": 2000, "$skip": skip})
+            page = await job.client.get(f"{base}/{max(ids)}/changes", params, conditional=False)
+            data = page.data if isinstance(page.data, dict) and not page.malformed else {}
+            paths.extend(p for p in iteration_paths(data) if p not in paths)
+            skip = data.get("nextSkip") or None
+        return paths
 
     def streams(self) -> dict[str, Stream]:
         return {}  # the fetch is per project (see sync_project)
@@ -559,20 +590,3 @@ class AzureDevOpsSource(VcsSource[AzureDevOpsOptions]):
         parts = split_repo(repo)
         project, name = parts if parts is not None else ("", repo)
         return self.project_path(project, f"git/repositories/{quote(name, safe='')}")
-
-
-# --- cached timeline deployments ------------------------------------------------------------
-
-
-def _jsonable(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deployment records as JSON (kept with the timeline's validators)."""
-    return [
-        {k: iso(v) if isinstance(v, datetime) else v for k, v in record.items()}
-        for record in records
-    ]
-
-
-def _restored(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A record kept by :func:`_jsonable`, its times parsed again."""
-    times = ("started_at", "finished_at")
-    return {k: parse_time(v) if k in times and isinstance(v, str) else v for k, v in record.items()}

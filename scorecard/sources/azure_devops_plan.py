@@ -141,5 +141,7 @@ async def _pulls(
     page = await client.get(path, params, conditional=False)
     items, _ = _first_page(page, "value")
     n = _in_range(items, "closedDate", len(items) >= PAGE_SIZE, ctx, lower)
-    # All pages of the closed-since listing, and one commit listing per pull request.
-    estimate.listing("pull requests", n, page_size=PAGE_SIZE, more=False, per_item=1)
+    # All pages of the closed-since listing, one commit listing per pull request (and
+    # its iterations and their changes when paths are needed).
+    per_pull = 3 if source.fetch_paths else 1
+    estimate.listing("pull requests", n, page_size=PAGE_SIZE, more=False, per_item=per_pull)

@@ -20,8 +20,11 @@ __all__ = [
     "build_record",
     "build_ref",
     "change_record",
+    "deployment_from_json",
+    "deployments_to_json",
     "environment_deployment",
     "first_commit_time",
+    "iteration_paths",
     "run_deployment",
     "short_branch",
     "stage_deployments",
@@ -261,3 +264,37 @@ def first_commit_time(commits: Sequence[Any]) -> datetime | None:
     ]
     known = [t for t in times if t is not None]
     return min(known) if known else None
+
+
+def iteration_paths(changes: Mapping[str, Any]) -> list[str]:
+    """The paths a pull request iteration's changes touch (both sides of a rename),
+    without Azure's leading ``/``."""
+    paths: list[str] = []
+    for entry in changes.get("changeEntries") or []:
+        if not isinstance(entry, dict):
+            continue
+        item = entry.get("item") or {}
+        # The service sends a GitItem; the published Swagger types the generic item as a
+        # string: take either.
+        current = item.get("path") if isinstance(item, dict) else item
+        for path in (current, entry.get("originalPath")):
+            if isinstance(path, str) and path.strip("/") and path.lstrip("/") not in paths:
+                paths.append(path.lstrip("/"))
+    return paths
+
+
+def deployments_to_json(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Deployment records as JSON (kept with a timeline's validators)."""
+    return [
+        {
+            k: v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(v, datetime) else v
+            for k, v in r.items()
+        }
+        for r in records
+    ]
+
+
+def deployment_from_json(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record kept by :func:`deployments_to_json`, its times parsed again."""
+    times = ("started_at", "finished_at")
+    return {k: parse_time(v) if k in times and isinstance(v, str) else v for k, v in record.items()}

@@ -43,6 +43,8 @@ class FakeRepo:
     default_branch: str = "main"
     pulls: list[dict[str, Any]] = field(default_factory=list)
     commits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    paths: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
+    """Pull request -> (path, original path) of each change of its last iteration."""
 
     def pull(
         self,
@@ -80,6 +82,7 @@ class FakeRepo:
             "supportsIterations": True,
         }
         self.pulls.append(pull)
+        self.paths[number] = [("/src/app.py", None), ("/prompts/rank.txt", "/prompts/old.txt")]
         # Azure DevOps lists a pull request's commits newest first.
         self.commits[number] = [
             {
@@ -307,7 +310,42 @@ class FakeAzureDevOps:
         if len(rest) == 3 and rest[0] == "pullRequests" and rest[2] == "commits":
             spec = "/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/commits"
             return self.paged("git", spec, repo.commits.get(int(rest[1]), []), q, "$top")
+        if len(rest) == 3 and rest[0] == "pullRequests" and rest[2] == "iterations":
+            iterations = [
+                {
+                    "id": i,
+                    "description": f"iteration {i}",
+                    "createdDate": ts(datetime(2024, 1, i, tzinfo=UTC)),
+                }
+                for i in (1, 2)
+            ]
+            spec = "/git/repositories/{repositoryId}/pullRequests/{pullRequestId}/iterations"
+            return self.whole("git", spec, iterations)
+        if len(rest) == 5 and rest[2] == "iterations" and rest[4] == "changes":
+            return self.iteration_changes(repo, int(rest[1]), q)
         return Reply(404, {"message": "not found"})
+
+    def iteration_changes(self, repo: FakeRepo, number: int, q: dict[str, str]) -> Reply:
+        entries = [
+            {
+                "changeTrackingId": i + 1,
+                "changeId": i + 1,
+                "item": {"objectId": f"{i:040x}", "path": path},
+                "changeType": "rename" if original else "edit",
+                **({"originalPath": original} if original else {}),
+            }
+            for i, (path, original) in enumerate(repo.paths.get(number, []))
+        ]
+        top, skip = min(int(q.get("$top", 100)), 1), int(q.get("$skip", 0))  # one a page
+        body: dict[str, Any] = {"changeEntries": entries[skip : skip + top]}
+        if skip + top < len(entries):
+            body.update(nextSkip=skip + top, nextTop=top)
+        spec = (
+            "/git/repositories/{repositoryId}/pullRequests/{pullRequestId}"
+            "/iterations/{iterationId}/changes"
+        )
+        self.served.append(("git", spec, body))
+        return Reply(200, body)
 
     @staticmethod
     def repository(project: FakeProject, repo: FakeRepo) -> dict[str, Any]:
