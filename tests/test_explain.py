@@ -12,8 +12,10 @@ import csv
 import io
 import json
 import math
+import shutil
 from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -292,3 +294,24 @@ def test_explain_csv_neutralizes_formulas() -> None:
     prep = prepared(deploy("=HYPERLINK(1)", at=ago(days=1)))
     text = export.render_explanation(explained(prep, TEAM, "deploys"), "csv")
     assert "'=HYPERLINK(1)" in text
+
+
+def test_explain_offline_reads_the_cached_ids(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring reads the cache without change ids; explain reads them again."""
+    monkeypatch.setenv("SCORECARD_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(Path(__file__).parent / "fixtures" / "files" / "good", tmp_path / "exports")
+    config = tmp_path / "scorecard.toml"
+    config.write_text(
+        '[sources.local]\nkind = "files"\npath = "exports/"\n\n'
+        '[[teams]]\nname = "Payments"\nrepos = ["acme/payments-api"]\n'
+        'services = ["payments-api"]\n',
+        encoding="utf-8",
+    )
+    assert run(capsys, "sync", "--config", str(config), "-q")[0] == 0
+    flags = ["--config", str(config), "--offline", "--as-of", "2024-03-10", "--format", "json"]
+    code, out, _ = run(capsys, "explain", "Payments", "lead_time_p50_hours", *flags)
+    doc = json.loads(out)
+    assert code == 0 and doc["value"] == pytest.approx(48.2)  # first commit to d1's finish
+    assert [(r["id"], r["rule"]) for r in doc["rows"]] == [("c1", "deploy-explicit")]

@@ -51,7 +51,8 @@ class Scope:
     link_hours: float
 
     def mine(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["team"].astype(object) == self.team]
+        """The team's rows (compared on the categorical codes: no per-row strings)."""
+        return frame[(frame["team"] == self.team).to_numpy(dtype=bool)]
 
     def holds(self, times: pd.Series, previous: bool = False) -> pd.Series:
         if previous:
@@ -177,7 +178,7 @@ def failure_rows(scope: Scope, rework: bool = False) -> pd.DataFrame:
         detail = [f"{'a rollback' if b else 'not a rollback'}; {w}" for b, w in zip(back, words)]
         return _frame("deployment", dep, id=dep["id"], at=dep["t"], counted=True,
                       value=back.astype(float), rule=rule, detail=detail)  # fmt: skip
-    linked = _incidents_by_deploy(scope)
+    linked = _incidents_by_deploy(scope, dep["id"])
     rules, details = [], []
     for ident, fail, w in zip(dep["id"], failed, words):
         found = linked.get(ident, []) if not fail else []
@@ -196,10 +197,11 @@ def failure_rows(scope: Scope, rework: bool = False) -> pd.DataFrame:
                   rule=rules, detail=details)  # fmt: skip
 
 
-def _incidents_by_deploy(scope: Scope) -> dict[Any, list[tuple[str, str]]]:
-    """Deployment id -> (incident id, link rule) of the incidents known at the window's end."""
+def _incidents_by_deploy(scope: Scope, deploys: pd.Series) -> dict[Any, list[tuple[str, str]]]:
+    """Deployment id -> (incident id, link rule) of the incidents known at the window's
+    end that are attributed to one of ``deploys`` (any team's incidents)."""
     known = incidents_by(scope.prep, scope.end)
-    known = known[known["attributed_deployment"].notna()]
+    known = known[known["attributed_deployment"].isin(set(deploys.dropna()))]
     out: dict[Any, list[tuple[str, str]]] = {}
     for deploy, incident, rule in zip(
         known["attributed_deployment"], known["id"], known["link_rule"]
