@@ -14,6 +14,7 @@ options (``--config``, ``--quiet``, ``--debug``, ``--readonly``, ``--offline``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -33,6 +34,7 @@ from scorecard.request import ScoreRequest, utcnow
 from scorecard.text import printable
 
 if TYPE_CHECKING:
+    from scorecard.cli_progress import SyncMeter
     from scorecard.config import Config, SourceConfig
     from scorecard.service import Scorecard
     from scorecard.sync import Progress, SyncSummary
@@ -304,6 +306,15 @@ def progress_printer(args: argparse.Namespace) -> Progress | None:
     return lambda source, text: print(f"  {source}: {text}", file=sys.stderr, flush=True)
 
 
+def sync_meter(args: argparse.Namespace) -> SyncMeter | None:
+    """Progress bars on stderr when it is a terminal (and not ``--quiet``)."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    from scorecard.cli_progress import SyncMeter
+
+    return SyncMeter()
+
+
 def say(args: argparse.Namespace, text: str) -> None:
     """A line on stderr, unless ``--quiet``."""
     if not args.quiet:
@@ -395,15 +406,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise UsageError("the config says read_only = true: sync would write the cache")
     store = Store()
     say(args, f"syncing into {store.root}")
-    summary = sync.sync_blocking(
-        config,
-        store,
-        score_request(args, config),
-        only=args.source,
-        full=args.full,
-        progress=progress_printer(args),
-        strict=args.strict,
-    )
+    meter = sync_meter(args)
+    with meter or contextlib.nullcontext():
+        summary = sync.sync_blocking(
+            config,
+            store,
+            score_request(args, config),
+            only=args.source,
+            full=args.full,
+            progress=meter.say if meter is not None else progress_printer(args),
+            strict=args.strict,
+            meter=meter,
+        )
     say(args, summary.table())
     if summary.all_failed:
         raise RuntimeFailure(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
-__all__ = ["MAX_PROBLEMS", "RequestStats", "SourceStatus"]
+__all__ = ["MAX_PROBLEMS", "RequestStats", "SourceStatus", "Tick"]
 
 MAX_PROBLEMS: Final = 50
 """Problem messages kept per source (the rest are counted, not stored)."""
@@ -37,6 +37,19 @@ def _moments(value: Any) -> dict[str, datetime]:
         if moment is not None:
             out[str(key)] = moment
     return out
+
+
+@dataclass(frozen=True)
+class Tick:
+    """How far a long fetch has got, for a progress bar: parts (repos) done of all,
+    what they cost so far and the budget left."""
+
+    done: int
+    total: int
+    spent: int
+    """Requests answered in full plus GraphQL points, so far."""
+    left: int | None = None
+    """The smaller of the REST and GraphQL budgets left, when known."""
 
 
 @dataclass

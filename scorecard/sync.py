@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 from scorecard.errors import SourceError
 from scorecard.request import ScoreRequest
-from scorecard.status import RequestStats, SourceStatus
+from scorecard.status import RequestStats, SourceStatus, Tick
 from scorecard.store import result_stats
 from scorecard.text import printable, redact_tokens
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Fetched",
+    "Meter",
     "Progress",
     "SyncSummary",
     "blocking",
@@ -52,6 +53,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 Progress = Callable[[str, str], None]
+Meter = Callable[[str, Tick], None]
+"""Receives each source's progress ticks (a progress bar)."""
 """``progress(source_name, text)``: short status text while a sync runs."""
 
 MAX_PROBLEMS_SHOWN: Final = 10
@@ -216,6 +219,7 @@ class FetchPlan:
     full: bool = False
     strict: bool = False
     progress: Progress | None = None
+    meter: Meter | None = None
 
 
 async def fetch_all(
@@ -227,6 +231,7 @@ async def fetch_all(
     full: bool = False,
     strict: bool = False,
     progress: Progress | None = None,
+    meter: Meter | None = None,
 ) -> list[Fetched]:
     """Fetch every configured source (or just ``only``) side by side, for ``request``.
 
@@ -245,6 +250,7 @@ async def fetch_all(
         full=full,
         strict=strict,
         progress=progress,
+        meter=meter,
     )
     return list(await asyncio.gather(*(fetch_one(cfg, plan) for cfg in sources)))
 
@@ -259,6 +265,12 @@ class Attempt:
         self.plan = plan
         self.secrets = token_values(cfg)
         self.started = time.monotonic()
+
+    def tick(self, tick: Tick) -> None:
+        """Report a progress tick; a broken progress bar must not fail the sync."""
+        if self.plan.meter is not None:
+            with contextlib.suppress(Exception):
+                self.plan.meter(self.cfg.name, tick)
 
     def say(self, text: str) -> None:
         """Report progress; a broken progress display must not fail the sync."""
@@ -281,6 +293,7 @@ class Attempt:
                 full=plan.full,
                 recent_since=plan.request.previous_start,
                 progress=self.say,
+                tick=self.tick,
             )
 
         def previous() -> dict[str, pd.DataFrame]:
@@ -292,6 +305,7 @@ class Attempt:
             recent_since=plan.request.previous_start,
             state=store.state(name),
             progress=self.say,
+            tick=self.tick,
             load_previous=previous,
         )
 
@@ -378,6 +392,7 @@ async def sync(
     full: bool = False,
     progress: Progress | None = None,
     strict: bool = False,
+    meter: Meter | None = None,
 ) -> SyncSummary:
     """Fetch all configured sources (or just ``only``) concurrently into ``store``.
 
@@ -392,7 +407,14 @@ async def sync(
         raise StoreError("cannot sync into a read-only cache")
     config, teams_found = await discovered_teams(config, store, request, refresh=only is None)
     fetched = await fetch_all(
-        config, request, only=only, store=store, full=full, strict=strict, progress=progress
+        config,
+        request,
+        only=only,
+        store=store,
+        full=full,
+        strict=strict,
+        progress=progress,
+        meter=meter,
     )
     outcomes = [*teams_found, *(f.status for f in fetched)]
     return SyncSummary(outcomes=outcomes, notices=list(store.notices))

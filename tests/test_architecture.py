@@ -318,7 +318,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sync", ("scorecard.sync*",)),
     ("service", ("scorecard.export*", "scorecard.service*")),
     ("tui", ("scorecard.tui*",)),
-    ("cli", ("scorecard.cli", "scorecard.__main__")),
+    ("cli", ("scorecard.cli", "scorecard.cli_progress", "scorecard.__main__")),
 )
 
 

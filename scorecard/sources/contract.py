@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from scorecard.errors import FatalSourceError, SourceError
 from scorecard.options import HttpOptions, SourceOptions
-from scorecard.status import RequestStats
+from scorecard.status import RequestStats, Tick
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +40,10 @@ OptionsT = TypeVar("OptionsT", bound=SourceOptions)
 
 def _no_progress(text: str) -> None:
     """Default progress callback: say nothing."""
+
+
+def _no_tick(tick: Tick) -> None:
+    """Default progress-bar callback: show nothing."""
 
 
 def _no_previous() -> dict[str, pd.DataFrame]:
@@ -64,6 +68,8 @@ class FetchContext:
     """This source's previous sync state; a mutable copy the source may change."""
     progress: Callable[[str], None] = _no_progress
     """Report short status text ("page 3 of acme/api")."""
+    tick: Callable[[Tick], None] = _no_tick
+    """Report how far the fetch has got (parts done, cost, budget left) for a bar."""
     load_previous: Callable[[], dict[str, pd.DataFrame]] = _no_previous
     """This source's cached events from its last success (empty on ``full``).
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
@@ -42,8 +42,11 @@ from scorecard.sources.vcs_state import (
     Stream,
     VcsRun,
     lower_bound,
+    recent_first,
     repos_of,
+    short_histories,
 )
+from scorecard.status import Tick
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,30 +96,6 @@ class VcsOptions(HttpOptions):
 
 
 VcsOptionsT = TypeVar("VcsOptionsT", bound=VcsOptions)
-
-
-def recent_first(ctx: FetchContext, old: Mapping[str, Any] | None) -> FetchContext:
-    """The range a repo reads first: for a repo whose history is not complete back to
-    ``ctx.since``, the current and previous windows (and anything since its oldest
-    bookmark), the rest being left to the backfill; otherwise ``ctx`` itself."""
-    history_from = parse_time((old or {}).get("history_from"))
-    if ctx.recent_since is None or (
-        not ctx.full and history_from is not None and history_from <= ctx.since
-    ):
-        return ctx
-    marks = [parse_time(v) for v in ((old or {}).get("bookmarks") or {}).values()]
-    since = min([ctx.recent_since, *(m - OVERLAP for m in marks if m is not None)])
-    return replace(ctx, since=max(since, ctx.since))
-
-
-def short_histories(run: VcsRun, repos: Sequence[str]) -> dict[str, datetime]:
-    """Repo -> how far back its history is complete, for repos short of the range."""
-    out: dict[str, datetime] = {}
-    for repo in repos:
-        history_from = parse_time((run.repo_states.get(repo) or {}).get("history_from"))
-        if history_from is not None and history_from > run.ctx.since:
-            out[repo] = history_from
-    return out
 
 
 # --- listings newest first ----------------------------------------------------------------
@@ -265,19 +244,41 @@ class VcsSource(ApiSource[VcsOptionsT]):
         ctx = run.ctx
         recent = ctx.recent_since
         if not (self.backfills() and recent is not None and recent > ctx.since):
-            _, failures = await self.gather([self.sync_repo(run, r, t) for r, t in self.repos])
+            total = len(self.repos)
+            _, failures = await self.gather(
+                [self.counted(run, self.sync_repo(run, r, t), total) for r, t in self.repos]
+            )
             return failures
+        total = 2 * len(self.repos)
         results, failures = await self.gather(
             [
-                self.sync_repo(run, r, t, recent_first(ctx, run.repo_states.get(r)))
+                self.counted(
+                    run, self.sync_repo(run, r, t, recent_first(ctx, run.repo_states.get(r))), total
+                )
                 for r, t in self.repos
             ]
         )
         if run.client.exhausted is not None:
             return failures
         ok = [(r, t) for (r, t), res in zip(self.repos, results) if not isinstance(res, Exception)]
-        _, more = await self.gather([self.backfill_repo(run, r, t) for r, t in ok])
+        run.done += len(self.repos) - len(ok)
+        _, more = await self.gather(
+            [self.counted(run, self.backfill_repo(run, r, t), total) for r, t in ok]
+        )
         return failures + more
+
+    @staticmethod
+    async def counted(run: VcsRun, work: Awaitable[None], total: int) -> None:
+        """``work``, then a progress tick (repos done of ``total``, cost, budget left)."""
+        try:
+            await work
+        finally:
+            run.done += 1
+            stats = run.client.stats
+            budgets = [
+                b for b in (stats.rate_limit_remaining, stats.points_remaining) if b is not None
+            ]
+            run.ctx.tick(Tick(run.done, total, stats.spent, min(budgets) if budgets else None))
 
     async def backfill_repo(self, run: VcsRun, repo: str, team: str | None) -> None:
         """The history of ``repo`` older than what it has, back to the range's start,

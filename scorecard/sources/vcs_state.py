@@ -5,8 +5,8 @@ shares, and what one stream of one repo is asked to read."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,7 +29,9 @@ __all__ = [
     "Stream",
     "VcsRun",
     "lower_bound",
+    "recent_first",
     "repos_of",
+    "short_histories",
 ]
 
 OVERLAP: Final = timedelta(days=1)
@@ -85,6 +87,8 @@ class VcsRun:
     """Repo -> its saved :class:`RepoState` JSON (updated as repos finish)."""
     graphs: dict[str, CommitGraph] = field(default_factory=dict)
     """Repo -> what this sync learned of its commits (for commit containment)."""
+    done: int = 0
+    """Repos (and backfills) finished, for the progress bar."""
     deploy_refs: dict[str, dict[str, str]] = field(default_factory=dict)
     """Repo -> deployed commit -> the ref it was deployed from, where the vendor says
     (only deployments of refs other than the default branch need an ancestry check)."""
@@ -168,3 +172,27 @@ def lower_bound(ctx: FetchContext, repo_state: Mapping[str, Any], stream: str) -
     if pending is not None:
         lower = min(lower, pending)
     return max(lower, ctx.since)
+
+
+def recent_first(ctx: FetchContext, old: Mapping[str, Any] | None) -> FetchContext:
+    """The range a repo reads first: for a repo whose history is not complete back to
+    ``ctx.since``, the current and previous windows (and anything since its oldest
+    bookmark), the rest being left to the backfill; otherwise ``ctx`` itself."""
+    history_from = parse_time((old or {}).get("history_from"))
+    if ctx.recent_since is None or (
+        not ctx.full and history_from is not None and history_from <= ctx.since
+    ):
+        return ctx
+    marks = [parse_time(v) for v in ((old or {}).get("bookmarks") or {}).values()]
+    since = min([ctx.recent_since, *(m - OVERLAP for m in marks if m is not None)])
+    return replace(ctx, since=max(since, ctx.since))
+
+
+def short_histories(run: VcsRun, repos: Sequence[str]) -> dict[str, datetime]:
+    """Repo -> how far back its history is complete, for repos short of the range."""
+    out: dict[str, datetime] = {}
+    for repo in repos:
+        history_from = parse_time((run.repo_states.get(repo) or {}).get("history_from"))
+        if history_from is not None and history_from > run.ctx.since:
+            out[repo] = history_from
+    return out
