@@ -368,6 +368,17 @@ async def test_probe_and_plan(fake_server: FakeServer, token: str, tmp_path: Pat
     # is shorter, so the estimate errs high), plus Platform's 5.
     assert "~383 runs" in estimate.basis and "~3 pull requests" in estimate.basis
 
+    # Through `scorecard sync --plan` after that sync: from the bookmarks on, little is new.
+    from scorecard.sync import plan
+
+    later = ScoreRequest.resolve(now=NOW + timedelta(hours=1))
+    [again] = await plan(config, store, later)
+    assert again.error is None and again.requests is not None
+    assert "~0 pull requests" in again.basis and "~6 runs" in again.basis
+    summary = await sync(config, store, later)
+    spent = summary.outcomes[0].stats.requests
+    assert spent == 11 and abs(again.requests - spent) <= 0.2 * spent  # 13 planned
+
 
 def test_swagger_documents_every_parameter_the_source_sends() -> None:
     sent = {
