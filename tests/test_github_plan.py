@@ -155,3 +155,19 @@ async def test_a_stopped_first_sync_has_the_present_and_resumes_the_past(
     for kind in ("deployments", "changes", "ci_runs"):
         got, want = store.load()[kind], full.load()[kind]
         assert sorted(got["id"]) == sorted(want["id"]), kind
+
+
+async def test_config_check_points_large_orgs_to_the_plan(fake_server: FakeServer) -> None:
+    from scorecard.sources import build_source
+
+    fake = FakeGitHub(fake_server)
+    names = [f"acme/r{n:02d}" for n in range(20)]
+    for name in names:
+        fake.repo(name)
+    source = config(fake_server.url)
+    many = Config(
+        path=None, teams=(TeamConfig(name="Core", repos=tuple(names)),), sources=source.sources
+    )
+    probe = await build_source(many.sources[0], config=many).probe()  # type: ignore[attr-defined]
+    assert probe.startswith("20 repos reachable")
+    assert "`scorecard sync --plan --source gh`" in probe

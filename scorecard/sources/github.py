@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 PER_PAGE: Final = 100
 RESULT_CAP: Final = 1000
 """GitHub's search-backed listings (workflow runs with filters) stop at 1,000 results."""
+LARGE_ORG: Final = 20
+"""From this many repos on, `config check` points to `sync --plan` before a first sync."""
 RECHECK_PENDING: Final = timedelta(days=7)
 """Deployments still in progress are re-checked for this long after they started."""
 
@@ -125,8 +127,15 @@ class GitHubSource(VcsSource[GitHubOptions]):
         return await github_plan(self, ctx)
 
     async def probe(self) -> str:
-        """A light check for `scorecard config check`: each repo reachable with the token."""
-        return await self.probe_each([self.repo_path(r) for r, _ in self.repos], "repos")
+        """A light check for `scorecard config check`: each repo reachable with the token
+        (and, for a large org, where to see what its first sync will cost)."""
+        detail = await self.probe_each([self.repo_path(r) for r, _ in self.repos], "repos")
+        if len(self.repos) >= LARGE_ORG:
+            detail += (
+                f"; before a first sync of {len(self.repos):,} repos, "
+                f"`scorecard sync --plan --source {self.name}` estimates its quota and time"
+            )
+        return detail
 
     def finished(self, ctx: FetchContext, client: HttpClient) -> None:
         ctx.progress(
