@@ -42,7 +42,15 @@ from scorecard.sources.github_records import (
 from scorecard.sources.paginate import paginate_link
 from scorecard.sources.records import Collected, glob_match, iso, json_list, matches_any, parse_time
 from scorecard.sources.registry import register
-from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource, note_oldest, stop_at
+from scorecard.sources.vcs import (
+    RepoJob,
+    Stream,
+    VcsOptions,
+    VcsSource,
+    note_oldest,
+    owned_by,
+    stop_at,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,6 +83,10 @@ class GitHubOptions(VcsOptions):
     deploy_workflows: tuple[str, ...] = ()
     """Actions workflows (name or path globs) whose default-branch runs are production
     deployments, for repos that deploy from Actions rather than the Deployments API."""
+    owners: tuple[str, ...] = ()
+    """Only the team repos of these owners (organizations or users) are this source's;
+    empty: every team repo. Needed when teams also list repos of other systems
+    (Azure DevOps ``project/repo``, Bitbucket ``workspace/repo``)."""
     graphql: bool = True
     """Read deployments and merged pull requests through GitHub's GraphQL API (a page of
     100 deployments with their statuses costs 1 point where REST needs 101 requests);
@@ -92,6 +104,9 @@ class GitHubSource(VcsSource[GitHubOptions]):
     skipped_page_keeps_bookmark: ClassVar[bool] = True
     change_noun: ClassVar[str] = "pull request"
     change_short: ClassVar[str] = "pull"
+
+    def reads_repo(self, repo: str) -> bool:
+        return owned_by(repo, self.options.owners)
 
     def repo_path(self, repo: str) -> str:
         return f"repos/{repo}"

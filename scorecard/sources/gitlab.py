@@ -37,7 +37,7 @@ from scorecard.sources.records import (
     parse_time,
 )
 from scorecard.sources.registry import register
-from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource
+from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource, owned_by
 
 if TYPE_CHECKING:
     from scorecard.sources.http import HttpClient
@@ -77,6 +77,9 @@ class GitLabOptions(VcsOptions):
 
     deploy_jobs: tuple[str, ...] = ()
     """CI jobs (name globs) whose default-branch runs are production deployments."""
+    owners: tuple[str, ...] = ()
+    """Only the team projects under these groups (or users) are this source's; empty:
+    every team repo. Needed when teams also list repos of other systems."""
 
 
 @register
@@ -92,6 +95,9 @@ class GitLabSource(VcsSource[GitLabOptions]):
 
     def auth(self, token: str) -> Mapping[str, str]:
         return {"PRIVATE-TOKEN": token}
+
+    def reads_repo(self, repo: str) -> bool:
+        return owned_by(repo, self.options.owners)
 
     def repo_path(self, repo: str) -> str:
         return f"projects/{project_id(repo)}"

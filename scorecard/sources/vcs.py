@@ -69,6 +69,7 @@ __all__ = [
     "compile_patterns",
     "lower_bound",
     "note_oldest",
+    "owned_by",
     "previous_first_commits",
     "previous_paths",
     "repos_of",
@@ -96,6 +97,11 @@ class VcsOptions(HttpOptions):
 
 
 VcsOptionsT = TypeVar("VcsOptionsT", bound=VcsOptions)
+
+
+def owned_by(repo: str, owners: Sequence[str]) -> bool:
+    """Whether ``repo`` is under one of ``owners`` (any case); True when none are given."""
+    return not owners or any(repo.casefold().startswith(f"{o.casefold()}/") for o in owners)
 
 
 # --- listings newest first ----------------------------------------------------------------
@@ -176,7 +182,7 @@ class VcsSource(ApiSource[VcsOptionsT]):
     """Whether a stream that skipped a malformed page keeps its old bookmark."""
 
     def setup(self, config: Config | None) -> None:
-        self.repos = repos_of(config)
+        self.repos = [(repo, team) for repo, team in repos_of(config) if self.reads_repo(repo)]
         self.production: tuple[str, ...] = (
             config.production_environments if config is not None else DEFAULT_PRODUCTION
         )
@@ -189,6 +195,10 @@ class VcsSource(ApiSource[VcsOptionsT]):
         )
         """Only a change class matching on path globs, or a CODEOWNERS repo whose changes
         are split between teams by their paths, needs each change's files."""
+
+    def reads_repo(self, repo: str) -> bool:
+        """Whether a team repo is this source's (all of them unless options say)."""
+        return True
 
     def repo_path(self, repo: str) -> str:
         """The API path of one repo (its default branch is read there)."""
