@@ -91,7 +91,7 @@ async def test_enter_on_a_metric_shows_the_rows_explain_prints() -> None:
         assert app.screen is screen
 
 
-async def test_a_reason_opens_the_metric_it_is_about() -> None:
+async def test_a_reason_or_a_flag_opens_the_metric_it_is_about() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await team_screen(pilot, "Payments")
@@ -105,6 +105,16 @@ async def test_a_reason_opens_the_metric_it_is_about() -> None:
         shown = app.screen
         assert isinstance(shown, ExplainScreen)
         assert shown.found.metric == reason_metric(lines[line].removeprefix("• "))
+        await pilot.press("escape")
+        await settle(pilot)
+        # the ERODING badge opens the first metric that declined (its first reason)
+        screen.query_one("#title").scroll_visible()
+        await pilot.pause()
+        title = str(screen.query_one("#title").render())
+        await pilot.click("#title", offset=(title.index("ERODING") + 1, 0))
+        await settle(pilot)
+        shown = app.screen
+        assert isinstance(shown, ExplainScreen) and shown.found.metric == "canary_share"
 
 
 def test_reasons_and_flags_name_their_metrics() -> None:
