@@ -98,9 +98,13 @@ def richer_event_sets(draw: st.DrawFn) -> list[Event]:
 
 
 @settings(max_examples=8, deadline=None, derandomize=True)
-@given(richer_event_sets(), st.sampled_from([TEAM, OTHER]))
-def test_counted_rows_reproduce_every_metric_on_random_data(events: list[Event], team: str) -> None:
+@given(richer_event_sets(), st.sampled_from([TEAM, OTHER]), st.booleans())
+def test_counted_rows_reproduce_every_metric_on_random_data(
+    events: list[Event], team: str, synced_sources: bool
+) -> None:
     prep = prepared(*events)
+    if synced_sources:  # a pager covering TEAM, a deploy source covering OTHER
+        prep = metrics.with_coverage(prep, {"incidents": {TEAM}, "deployments": {OTHER}})
     table = team_metrics_of(prep).current
     for metric in EXPLAINABLE:
         found = explained(prep, team, metric)
