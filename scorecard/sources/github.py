@@ -130,10 +130,25 @@ class GitHubSource(VcsSource[GitHubOptions]):
         return http_options(self.cfg).base_url or "https://api.github.com"
 
     async def _graphql_deployments(self, job: RepoJob) -> datetime | None:
+        probe = f"repos/{job.repo}/deployments", {"per_page": 1}
+        if await self._unchanged(job, *probe) and job.old_pending is None:
+            return None
         return await read_deployments(self, job, graphql_url(self.api_url), self.api_url)
 
     async def _graphql_pulls(self, job: RepoJob) -> None:
-        await read_pulls(self, job, graphql_url(self.api_url))
+        probe = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": 1}
+        if not await self._unchanged(job, f"repos/{job.repo}/pulls", probe):
+            await read_pulls(self, job, graphql_url(self.api_url))
+
+    @staticmethod
+    async def _unchanged(job: RepoJob, path: str, params: dict[str, Any]) -> bool:
+        """Whether a listing's newest item is as it was at the last sync: a conditional
+        REST request (a 304 is free), so an unchanged repo costs no GraphQL point. A
+        first read asks too, to keep the validators for the next sync."""
+        if job.upper is not None:
+            return False  # a backfill reads older history: the newest item says nothing
+        page = await job.client.get(path, params)
+        return page.not_modified and not job.fresh
 
     async def plan(self, ctx: FetchContext) -> SourcePlan:
         """What the coming sync of ``ctx``'s range should cost (``sync --plan``)."""
@@ -316,7 +331,7 @@ class GitHubSource(VcsSource[GitHubOptions]):
                 continue
             page_oldest = note_oldest(job.client, page, items, job.cursor)
             seen += len(items)
-            runs.extend(_created_since(items, job.lower))
+            runs.extend(_created_since(items, job.run.ctx.since))  # pages are kept whole
             if page_oldest is not None:
                 oldest = page_oldest if oldest is None else min(oldest, page_oldest)
                 if page_oldest < job.lower:
@@ -326,6 +341,11 @@ class GitHubSource(VcsSource[GitHubOptions]):
             # The listing stopped at the cap: fetch the rest of the range by date.
             until = oldest - timedelta(seconds=1)
             runs.extend(await self._runs_range(job, base, job.lower, until))
+            job.checkpoint(None, job.lower)
+        elif reached and oldest is not None:
+            job.checkpoint(None, max(oldest, job.run.ctx.since))
+        else:
+            job.checkpoint(None, job.run.ctx.since)  # the listing ended: nothing older
         unique: dict[Any, dict[str, Any]] = {}
         for run in runs:
             unique[run.get("id")] = run

@@ -143,6 +143,7 @@ def _repo_estimate(
     requests = (0 if known_branch else 1) + _run_pages(runs)
     if counts is None:
         return RepoEstimate(requests, 0)
+    requests += 2  # the conditional probes of the deployment and pull request listings
     merged = counts.merged_since or 0
     deploys = _deployments_since(counts, lower, ctx.until)
     span = max(1.0, (ctx.until - lower).total_seconds())
