@@ -1,4 +1,6 @@
-"""Benchmark 3: sync efficiency against a local fake GitHub (SPEC §11).
+"""Benchmark 3: sync efficiency against a local fake GitHub (SPEC §11), over REST
+(``graphql = false``: every page a request, so pages and requests can be compared;
+the GraphQL default's quota is benchmark 4, ``bench_quota``).
 
 A threaded fake GitHub on 127.0.0.1 (the one the GitHub source's tests use)
 answers every request after 50 ms. It serves 50 repos with 3 pages of every
@@ -93,6 +95,7 @@ def _config(url: str, concurrency: int) -> Any:
             token_env="SCORECARD_BENCH_TOKEN",
             timeout_s=30,
             max_concurrency=concurrency,
+            graphql=False,
         ),
     )
     teams = tuple(

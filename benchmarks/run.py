@@ -1,6 +1,6 @@
-"""``make bench``: the three SPEC §11 benchmarks, their budgets and pass/fail.
+"""``make bench``: the SPEC §11 benchmarks, their budgets and pass/fail.
 
-    python -m benchmarks.run [--only metrics,paint,sync] [--scale 1.0] [--runs 3]
+    python -m benchmarks.run [--only metrics,paint,sync,quota] [--scale 1.0] [--runs 3]
                              [--seed 42] [--json PATH] [--strict]
 
 ``--scale`` shrinks the metrics data set (0.05 for a quick look; budgets are
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_metrics, bench_paint, bench_sync
+from benchmarks import bench_metrics, bench_paint, bench_quota, bench_sync
 from benchmarks.common import log, machine, mib, secs
 
 
@@ -86,6 +86,11 @@ def report(results: dict[str, Any]) -> str:
             rows.append(("sync", s["skipped"], "-", "skipped"))
         else:
             rows += bench_sync.rows(s)
+    q = results.get("quota")
+    if q:
+        rows += (
+            [("quota", q["skipped"], "-", "skipped")] if q.get("skipped") else bench_quota.rows(q)
+        )
     width = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     lines.append("")
     header = ("benchmark", "result", "budget", "")
@@ -98,7 +103,7 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("--only", default="metrics,paint,sync")
+    parser.add_argument("--only", default="metrics,paint,sync,quota")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
@@ -112,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "metrics": lambda: bench_metrics.run(args.scale, args.seed, args.runs),
         "paint": lambda: bench_paint.run(max(args.runs, 5)),
         "sync": bench_sync.run,
+        "quota": bench_quota.run,
     }
     failures: list[str] = []
     for name, runner in runners.items():
@@ -130,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         print(failure)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-    failed = [k for k in ("metrics", "paint", "sync") if results.get(k, {}).get("passed") is False]
+    failed = [k for k in runners if results.get(k, {}).get("passed") is False]
     return 1 if args.strict and failed else 0
 
 
