@@ -13,7 +13,10 @@ free; GraphQL points):
 - an unchanged re-sync (<= 2, and REST requests conditional only);
 - beside it, the REST-only path (``graphql = false``) on 5 of the repos: every
   deployment's statuses and every merged pull request's commits a request of their
-  own.
+  own;
+- GitLab, reported without a budget: 3 projects of the same profile; the requests
+  of a first sync and how many are one per merged merge request (GitLab's merge
+  request listing has no commits, so each one's first commit is a request).
 
 Worker::
 
@@ -61,6 +64,51 @@ def _config(url: str, repos: list[str], *, graphql: bool) -> Any:
     return Config(path=None, teams=teams, sources=(source,))
 
 
+GITLAB_PROJECTS = 3
+
+
+def _gitlab(tmp: str) -> dict[str, Any]:
+    """Requests of a first GitLab sync of the realistic profile, and the per-MR ones."""
+    import random
+
+    from scorecard.config import Config, TeamConfig
+    from scorecard.request import ScoreRequest
+    from scorecard.store import Store
+    from scorecard.sync import sync_blocking
+    from tests.fakes.gitlab import FakeGitLab
+    from tests.fakes.server import FakeServer
+    from tests.source_config import source_config
+
+    server = FakeServer()
+    fake = FakeGitLab(server)
+    names = [f"acme/project-{n}" for n in range(GITLAB_PROJECTS)]
+    for n, name in enumerate(names):
+        rng, project = random.Random(n), fake.project(name)
+        start, span = NOW - timedelta(days=175), 175 * 86400
+        for i in range(300):
+            merged = start + timedelta(seconds=rng.uniform(0, span))
+            project.merge_request(i + 1, merged, merged - timedelta(hours=20))
+        for i in range(250):
+            project.deploy(
+                i + 1, f"{i:040x}", "production", start + timedelta(seconds=rng.uniform(0, span))
+            )
+        for i in range(1500):
+            project.pipeline(i + 1, start + timedelta(seconds=rng.uniform(0, span)))
+    server.start()
+    try:
+        source = source_config(
+            name="gitlab", kind="gitlab", api_url=fake.url, token_env="SCORECARD_BENCH_TOKEN"
+        )
+        config = Config(
+            path=None, teams=(TeamConfig(name="t", repos=tuple(names)),), sources=(source,)
+        )
+        sync_blocking(config, Store(Path(tmp) / "gitlab"), ScoreRequest.resolve(now=NOW))
+        per_mr = sum(1 for r in server.log if "/merge_requests/" in r.path)
+        return {"gitlab_requests": len(server.log), "gitlab_per_mr": per_mr}
+    finally:
+        server.stop()
+
+
 def _spent(store: Any) -> Any:
     return store.statuses()["github"].stats
 
@@ -106,6 +154,7 @@ def _worker() -> dict[str, Any]:
             baseline = Store(Path(tmp) / "rest")
             sync_blocking(_config(server.url, repos[:REST_REPOS], graphql=False), baseline, request)
             out["rest_first"] = _spent(baseline).spent
+            out.update(_gitlab(tmp))
     finally:
         server.stop()
     return out
@@ -121,6 +170,7 @@ def run() -> dict[str, Any]:
     result["first_per_repo"] = result["first"] / repos
     result["resync_per_repo"] = result["resync"] / repos
     result["rest_per_repo"] = result["rest_first"] / result["rest_repos"]
+    result["gitlab_per_project"] = result["gitlab_requests"] / GITLAB_PROJECTS
     result["plan_error"] = abs(result["plan"] - result["first"]) / max(1, result["first"])
     result["first_ok"] = result["first_per_repo"] <= BUDGET_FIRST
     result["resync_ok"] = (
@@ -163,6 +213,13 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"estimate itself cost {r['plan_cost']})",
             f"within {PLAN_TOLERANCE:.0%}",
             verdict(r["plan_ok"]),
+        ),
+        (
+            "quota, GitLab first sync",
+            f"{r['gitlab_per_project']:.0f} requests per project, "
+            f"{r['gitlab_per_mr'] / GITLAB_PROJECTS:.0f} of them one per merged MR (commits)",
+            "reported",
+            "-",
         ),
     ]
 
