@@ -1,6 +1,8 @@
 """Fault injection: a misbehaving API never crashes a sync, hangs it, or costs data.
 
-A GitHub source (against tests/fakes/faulty.py) and a files source are synced
+A GitHub source over REST (``graphql = false``; its GraphQL path's 502s, rate limits
+and partial errors are in test_github_sync_graphql.py) against tests/fakes/faulty.py
+and a files source are synced
 once cleanly, then again while the fake GitHub answers with one fault. For every
 fault: the sync ends in bounded time, the files source is unaffected, the GitHub
 source either recovers, delivers partial data saying so, or fails and keeps its
@@ -95,7 +97,7 @@ def make_config(url: str, folder: Path, *, timeout_s: float = 1.0) -> Config:
                 token_env="GH_FAULT_TOKEN",
                 timeout_s=timeout_s,
                 max_concurrency=2,
-                options={"max_wait_s": 0.5},
+                options={"max_wait_s": 0.5, "graphql": False},
             ),
             source_config(name="local", kind="files", path=folder),
         ),
@@ -339,6 +341,7 @@ api_url = "{url}"
 token_env = "GH_FAULT_TOKEN"
 timeout_s = 1
 max_wait_s = 0.5
+graphql = false
 
 [sources.local]
 kind = "files"
