@@ -12,7 +12,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from scorecard import export
 from scorecard.request import ScoreRequest
+from scorecard.service import cached_scorecard
 from scorecard.sources import http
 from scorecard.store import Store
 from scorecard.sync import sync
@@ -62,6 +64,15 @@ async def test_same_events_as_rest_for_a_fraction_of_the_requests(
     assert summary.outcomes[0].last_error is None and summary.outcomes[0].complete
     for kind, frame in events(rest).items():
         pd.testing.assert_frame_equal(events(graph)[kind], frame, obj=kind)
+
+    exports = [
+        export.render(cached_scorecard(cfg, store, ScoreRequest.resolve(now=NOW)).report, "csv")
+        for cfg, store in (
+            (org_config(fake_server.url), rest),
+            (graphql_config(fake_server.url), graph),
+        )
+    ]
+    assert exports[0] == exports[1] and "Payments" in exports[0]  # same per-team numbers
 
     paths = [r.path for r in fake_server.log]
     per_item = [p for p in paths if p.endswith("/statuses") or "/pulls/" in p]
