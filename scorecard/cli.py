@@ -30,6 +30,7 @@ from scorecard.errors import (
     ScorecardError,
     UsageError,
 )
+from scorecard.report_cli import add_reports, after_sync, report_handlers, serve_or
 from scorecard.request import ScoreRequest, utcnow
 from scorecard.text import printable
 
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--strict", action="store_true", help="bad input rows are fatal")
     teams = command("teams", "the resolved team map with origins, then what has no team")
     teams.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_reports(command, sub.choices["standup"], window, as_of_date)
     return parser
 
 
@@ -255,7 +257,7 @@ def dispatch(args: argparse.Namespace) -> int:
     handlers: dict[str | None, Handler] = {
         None: cmd_tui,
         "demo": cmd_demo,
-        "standup": cmd_standup,
+        "standup": serve_or(cmd_standup),
         "sync": cmd_sync,
         "export": cmd_export,
         "auth": cmd_auth,
@@ -263,6 +265,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "init": cmd_init,
         "explain": cmd_explain,
         "teams": cmd_teams,
+        **report_handlers(export_scorecard, load, write_output),
     }
     if args.readonly and writes(args):
         raise UsageError(f"--readonly: `scorecard {args.command}` would write; nothing was done")
@@ -271,11 +274,11 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def writes(args: argparse.Namespace) -> bool:
     """Whether the command writes (cache, keyring, config or a report file)."""
-    if args.command in ("sync", "init"):
+    if args.command in ("sync", "init", "snapshot"):
         return True
     if args.command == "auth":
         return bool(args.action in ("set", "delete"))
-    if args.command == "export":
+    if args.command in ("export", "report"):
         return bool(args.output != "-")
     return False
 
@@ -423,6 +426,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise RuntimeFailure(
             f"every source failed ({failures(summary)}); the cache keeps its last good data"
         )
+    say(args, after_sync(config, store, score_request(args, config)))
     return EXIT_OK
 
 

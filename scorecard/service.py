@@ -39,6 +39,7 @@ __all__ = [
     "overview_summary",
     "report_from_frames",
     "score_request",
+    "snapshot",
     "source_coverage",
     "sync_and_score",
     "teams_by_source",
@@ -412,11 +413,31 @@ def sync_and_score(
     progress: Progress | None = None,
     strict: bool = False,
 ) -> tuple[SyncSummary, Scorecard]:
-    """Sync every source into the cache (two full windows of ``request``), then score."""
+    """Sync every source into the cache (two full windows of ``request``), then score;
+    unless every source failed, keep the day's snapshot (``scorecard.reports.history``)."""
     from scorecard import sync
 
     summary = sync.sync_blocking(config, store, request, progress=progress, strict=strict)
-    return summary, cached_scorecard(config, store, request=request)
+    card = cached_scorecard(config, store, request=request)
+    if not summary.all_failed:
+        try:
+            snapshot(config, store, request, card)
+        except (OSError, ValueError) as exc:  # the sync worked: say so, score anyway
+            card = replace(card, notices=(*card.notices, f"no snapshot kept: {exc}"))
+    return summary, card
+
+
+def snapshot(
+    config: Config, store: Store, request: ScoreRequest, card: Scorecard | None = None
+) -> str:
+    """Keep the scored summary of every team as the snapshot of ``request``'s day (over
+    the config's window: ``card`` is used when it is that already). A line saying so."""
+    from scorecard.reports.history import record_snapshot
+
+    if card is None or card.report.window_days != config.window_days:
+        card = cached_scorecard(config, store, replace(request, window_days=config.window_days))
+    day = record_snapshot(card, store.root, keep_days=config.snapshot_days)
+    return f"snapshot of {len(card.report.table)} teams kept for {day.isoformat()}"
 
 
 def live_scorecard(config: Config, request: ScoreRequest) -> Scorecard:

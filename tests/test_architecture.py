@@ -312,13 +312,22 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("secrets", ("scorecard.secrets",)),
     ("sources", ("scorecard.sources*",)),
     ("config", ("scorecard.config*", "scorecard.discovery*")),
-    ("store", ("scorecard.store*",)),
+    ("store", ("scorecard.store*", "scorecard.snapshots")),
     ("metrics", ("scorecard.metrics*", "scorecard.classes*", "scorecard.scoring*")),
     ("summary", ("scorecard.summary*", "scorecard.demo")),
     ("sync", ("scorecard.sync*",)),
-    ("service", ("scorecard.export*", "scorecard.service*")),
+    ("service", ("scorecard.export*", "scorecard.service*", "scorecard.reports*")),
     ("tui", ("scorecard.tui*",)),
-    ("cli", ("scorecard.cli", "scorecard.cli_progress", "scorecard.__main__")),
+    (
+        "cli",
+        (
+            "scorecard.cli",
+            "scorecard.cli_progress",
+            "scorecard.__main__",
+            "scorecard.report_cli",
+            "scorecard.serve",
+        ),
+    ),
 )
 
 
