@@ -32,6 +32,7 @@ from scorecard.errors import (
 )
 from scorecard.report_cli import add_reports, after_sync, report_handlers, serve_or
 from scorecard.request import ScoreRequest, utcnow
+from scorecard.shared_cache_cli import publishable, shared
 from scorecard.text import printable
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("demo", "open the TUI on the built-in demo org")
     add_standup(command("standup", "read-only rotating standup view (one team at a time)"))
-    add_sync(command("sync", "pull sources into the cache"))
+    add_sync(publishable(command("sync", "pull sources into the cache")))
     add_export(command("export", "write a report (CSV/JSON/Markdown)"))
     add_auth(command("auth", "tokens in the OS keyring"))
     command("config", "validate the config (--offline: try no source)").add_argument(
@@ -269,7 +270,7 @@ def dispatch(args: argparse.Namespace) -> int:
     }
     if args.readonly and writes(args):
         raise UsageError(f"--readonly: `scorecard {args.command}` would write; nothing was done")
-    return handlers[args.command](args)
+    return shared(handlers[args.command])(args)
 
 
 def writes(args: argparse.Namespace) -> bool:

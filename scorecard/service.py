@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from scorecard.discovery.run import Resolved
     from scorecard.metrics import Explanation, Prepared, SourceCoverage
     from scorecard.scoring import Report
-    from scorecard.store import Store
+    from scorecard.store import Publication, Store
     from scorecard.sync import Progress, SyncSummary
 
 __all__ = [
@@ -59,6 +59,8 @@ class Scorecard:
     loaded_at: datetime = field(default_factory=utcnow)
     teams: Resolved | None = None
     """The team map the report was scored with (``[[teams]]`` plus discovery)."""
+    publication: Publication | None = None
+    """The shared cache's publication it was read from (whose sync, when; SPEC §9)."""
 
     def failed_sources(self) -> list[str]:
         """Names of sources whose last sync failed."""
@@ -300,7 +302,9 @@ def cached_scorecard(
             lambda: store.load(["deployments"], {"deployments": deferred}, sources)["deployments"],
         )
     notices = tuple(store.notices)
-    return Scorecard(report, config, statuses, notices=notices, teams=resolved)
+    return Scorecard(
+        report, config, statuses, notices=notices, teams=resolved, publication=store.publication
+    )
 
 
 def discovered(config: Config, store: Store | None) -> Resolved:

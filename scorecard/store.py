@@ -21,6 +21,11 @@ instant), so a reader always sees one whole sync: all of its events, state and
 status from before or all of them from after, never a mix. A kill between the two
 renames leaves ``.<source>.old/``, which is read in place of the missing directory
 and put back the next time the cache is opened for writing.
+
+A shared cache (``cache_url``, SPEC §9) is read through the same class: once
+:func:`read_published` is given a way to fetch the latest :class:`Publication`
+(see :mod:`scorecard.shared_cache`), a ``Store()`` opened without a root reads that
+whole published sync from memory, read-only, and touches no local file.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -45,7 +51,7 @@ if TYPE_CHECKING:
 
     from scorecard.sources import SourceResult
 
-__all__ = ["SCHEMA_VERSION", "Store", "cache_dir", "result_stats"]
+__all__ = ["SCHEMA_VERSION", "Publication", "Store", "cache_dir", "read_published", "result_stats"]
 
 SCHEMA_VERSION: Final = 1
 
@@ -55,17 +61,56 @@ _STAGING: Final = re.compile(r"\.(.+)\.new-(\d+)")
 _VERSION_DIR: Final = re.compile(r"v(\d+)")
 
 
+@dataclass(frozen=True)
+class Publication:
+    """One whole sync published to a shared cache, held in memory (SPEC §9)."""
+
+    url: str
+    publisher: str = ""
+    """Who ran the sync (the scheduled job's name, or user@host)."""
+    published_at: datetime | None = None
+    """When it was committed; None: nothing is published there yet."""
+    statuses: Mapping[str, SourceStatus] = field(default_factory=dict)
+    states: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Source name -> event kind -> its events as a ``pyarrow.Table``."""
+    notices: tuple[str, ...] = ()
+
+
+_PUBLISHED: dict[str, Callable[[], Publication]] = {}
+
+
+def read_published(latest: Callable[[], Publication] | None) -> None:
+    """From now on, ``Store()`` without a root reads what ``latest()`` returns (a shared
+    cache, read-only); ``None``: the local cache again. One config per process: the
+    command line sets it when it loads the config."""
+    _PUBLISHED.clear()
+    if latest is not None:
+        _PUBLISHED["latest"] = latest
+
+
 class Store:
     """The on-disk cache. ``read_only=True`` never creates or changes anything."""
 
-    def __init__(self, root: Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        read_only: bool = False,
+        publication: Publication | None = None,
+    ) -> None:
         self.root = Path(root) if root is not None else cache_dir()
-        self.read_only = read_only
+        if publication is None and root is None and "latest" in _PUBLISHED:
+            publication = _PUBLISHED["latest"]()
+        self.publication = publication
+        """The shared cache's publication this store reads (None: the local cache)."""
+        self.read_only = read_only or publication is not None
         self.dir = self.root / f"v{SCHEMA_VERSION}"
-        self.notices: list[str] = []
+        self.notices: list[str] = list(publication.notices) if publication else []
         """Things worth telling the user (a rebuilt or unreadable cache)."""
         self._ignored = False  # a cache we must not read (other schema version)
-        self._open()
+        if publication is None:
+            self._open()
 
     @property
     def notice(self) -> str | None:
@@ -237,6 +282,8 @@ class Store:
 
     def state(self, name: str) -> dict[str, Any]:
         """``name``'s sync state from its last success ({} when none)."""
+        if self.publication is not None:
+            return dict(self.publication.states.get(name, {}))
         if self._ignored:
             return {}
         data = _read_json(self._source_dir(name) / "state.json")
@@ -244,6 +291,8 @@ class Store:
 
     def statuses(self) -> dict[str, SourceStatus]:
         """Every cached source's status, by source name."""
+        if self.publication is not None:
+            return dict(self.publication.statuses)
         out: dict[str, SourceStatus] = {}
         for directory in self._source_dirs():
             status = self._status(directory)
@@ -262,6 +311,8 @@ class Store:
 
     def has_data(self) -> bool:
         """True when at least one source has cached events."""
+        if self.publication is not None:
+            return any(self.publication.tables.values())
         return any(any(d.glob("*.parquet")) for d in self._source_dirs())
 
     def load(
@@ -279,25 +330,34 @@ class Store:
         for kind in wanted:
             if kind not in model.SCHEMAS:
                 raise ValueError(f"unknown event kind '{kind}'")
+        out: dict[str, pd.DataFrame] = {}
+        for kind in wanted:
+            event_kind: model.EventKind = kind  # type: ignore[assignment]
+            selected = _selected_columns(event_kind, columns)
+            if self.publication is not None:
+                parts = published_parts(self.publication, event_kind, selected, sources)
+            else:
+                parts = self._local_parts(event_kind, selected, sources)
+            out[kind] = _concat(event_kind, parts, selected)
+            if parts:
+                _release_arrow_memory()
+        return out
+
+    def _local_parts(
+        self, kind: model.EventKind, selected: list[str], sources: Iterable[str] | None
+    ) -> list[pd.DataFrame]:
         if sources is None:
             directories = self._source_dirs()
         elif self._ignored:
             directories = []
         else:
             directories = [d for d in map(self._source_dir, sources) if d.is_dir()]
-        out: dict[str, pd.DataFrame] = {}
-        for kind in wanted:
-            event_kind: model.EventKind = kind  # type: ignore[assignment]
-            selected = _selected_columns(event_kind, columns)
-            parts = []
-            for directory in directories:
-                frame = self._read_parquet(directory / f"{kind}.parquet", event_kind, selected)
-                if frame is not None:
-                    parts.append(frame)
-            out[kind] = _concat(event_kind, parts, selected)
-            if parts:
-                _release_arrow_memory()
-        return out
+        parts = []
+        for directory in directories:
+            frame = self._read_parquet(directory / f"{kind}.parquet", kind, selected)
+            if frame is not None:
+                parts.append(frame)
+        return parts
 
     def _read_parquet(
         self, path: Path, kind: model.EventKind, selected: list[str]
@@ -317,6 +377,23 @@ class Store:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def published_parts(
+    publication: Publication,
+    kind: model.EventKind,
+    selected: list[str],
+    sources: Iterable[str] | None,
+) -> list[pd.DataFrame]:
+    """Each published source's events of ``kind`` (only ``sources``, when given)."""
+    names = sorted(publication.tables) if sources is None else list(sources)
+    parts = []
+    for name in names:
+        table = publication.tables.get(name, {}).get(kind)
+        if table is not None:
+            present = [c for c in selected if c in table.column_names]
+            parts.append(_restore(kind, table.select(present).to_pandas(), selected))
+    return parts
 
 
 def success_status(

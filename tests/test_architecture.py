@@ -312,7 +312,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("secrets", ("scorecard.secrets",)),
     ("sources", ("scorecard.sources*",)),
     ("config", ("scorecard.config*", "scorecard.discovery*")),
-    ("store", ("scorecard.store*", "scorecard.snapshots")),
+    ("store", ("scorecard.store*", "scorecard.snapshots", "scorecard.shared_cache")),
     ("metrics", ("scorecard.metrics*", "scorecard.classes*", "scorecard.scoring*")),
     ("summary", ("scorecard.summary*", "scorecard.demo")),
     ("sync", ("scorecard.sync*",)),
@@ -326,6 +326,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "scorecard.__main__",
             "scorecard.report_cli",
             "scorecard.serve",
+            "scorecard.shared_cache_cli",
         ),
     ),
 )

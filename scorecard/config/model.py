@@ -120,6 +120,11 @@ class Config:
     read_only: bool = False
     history_days: int = DEFAULT_HISTORY_DAYS
     snapshot_days: int = 730
+    cache_url: str | None = None
+    """A shared cache (``s3://``, ``gs://``, ``az://`` or a path) written by ``sync
+    --publish`` and read by everyone else (SPEC §9); None: the local cache only."""
+    cache_endpoint_url: str | None = None
+    """The S3-compatible endpoint of ``cache_url`` (default: ``$AWS_ENDPOINT_URL``)."""
     service_aliases: Mapping[str, str] = field(default_factory=dict)
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     teams: tuple[TeamConfig, ...] = ()

@@ -36,6 +36,8 @@ TOP_KEYS: Final = (
     "discovery",
 )
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]+$")
+CACHE_SCHEMES: Final = ("s3", "gs", "az", "abfs", "abfss", "file")
+"""The object stores (and ``file://``) a shared ``cache_url`` may name."""
 
 
 def parse_config(text: str, path: Path | None = None) -> Config:
@@ -79,6 +81,8 @@ class _Settings:
     read_only: bool
     history_days: int
     snapshot_days: int
+    cache_url: str | None
+    cache_endpoint_url: str | None
 
 
 SCORECARD_KEYS: Final = tuple(f.name for f in dataclasses.fields(_Settings))
@@ -116,7 +120,22 @@ def _settings(ck: Checker, data: Mapping[str, Any]) -> _Settings:
         snapshot_days=ck.integer(
             sc, (*k, "snapshot_days"), _DEFAULTS.snapshot_days, low=1, high=3650
         ),
+        cache_url=_cache_url(ck, sc),
+        cache_endpoint_url=ck.string(sc, (*k, "cache_endpoint_url"), None) or None,
     )
+
+
+def _cache_url(ck: Checker, sc: Mapping[str, Any]) -> str | None:
+    key: KeyPath = ("scorecard", "cache_url")
+    url = ck.string(sc, key, None)
+    scheme, found, rest = (url or "").partition("://")
+    if found and (scheme not in CACHE_SCHEMES or ":" in rest.split("/")[0].rpartition("@")[0]):
+        ck.fail(
+            key,
+            f"must be a path or {', '.join(s + '://' for s in CACHE_SCHEMES)} with no password",
+            "credentials come from the environment (AWS_*, GOOGLE_*, AZURE_*), never this file",
+        )
+    return url
 
 
 def _production_environments(ck: Checker, sc: Mapping[str, Any]) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """The status line on top of every screen, built once for the TUI and the standup.
 
-``[RW] Acme · 30-day window · as of … (now) · synced … · ⚠ 1 source failed``:
+``[RW] Acme · 30-day window · as of … (now) · synced … · ⚠ 1 source failed`` (and
+``published by … 2 hours ago`` for a shared cache):
 what data is on screen (:class:`About`, from a scorecard or from a saved
 overview summary) and what the session is doing (busy, pending, stale). Names
 from other systems (org, sources, errors) are shown literally.
@@ -48,10 +49,14 @@ class About:
     synced: datetime | None = None
     failed: tuple[str, ...] = ()
     demo: bool = False
+    published_by: str | None = None
+    """Whose sync a shared cache holds (SPEC §9); None: the local cache."""
+    published_at: datetime | None = None
 
     @classmethod
     def of_scorecard(cls, scorecard: Scorecard) -> About:
         report = scorecard.report
+        published = scorecard.publication
         return cls(
             org=report.org,
             window_days=int(report.window_days),
@@ -59,6 +64,8 @@ class About:
             synced=last_synced(scorecard),
             failed=tuple(scorecard.failed_sources()),
             demo=scorecard.demo,
+            published_by=published.publisher if published else None,
+            published_at=published.published_at if published else None,
         )
 
     @classmethod
@@ -107,6 +114,10 @@ def header_text(about: About, doing: Doing, *, now: datetime, palette: Palette) 
     if about.synced is not None:
         synced = "live" if doing.live else humanized(now, about.synced)
         text.append(f" · synced {synced}")
+    if about.published_by is not None:
+        text.append(" · published by ")
+        text.append_text(literal(about.published_by, "bold"))
+        text.append(f" {humanized(now, about.published_at)}")
     text.append_text(trouble_text(about.failed, doing, palette))
     return text
 
