@@ -418,22 +418,13 @@ class GitHubSource(VcsSource[GitHubOptions]):
         where = f"{job.repo} pull {number} commits"
         return first_commit_time(json_list(page, job.collected, where) or [])
 
-    async def history(
-        self,
-        client: HttpClient,
-        repo: str,
-        ref: str,
-        since: datetime,
-        until: datetime | None = None,
-    ) -> list[str]:
-        shas: list[str] = []
-        params: dict[str, Any] = {"sha": ref, "since": iso(since), "per_page": PER_PAGE}
-        if until is not None:
-            params["until"] = iso(until)
-        async for page in paginate_link(client, f"repos/{repo}/commits", params, conditional=False):
-            items = page.data if isinstance(page.data, list) else []
-            shas.extend(str(c["sha"]) for c in items if isinstance(c, dict) and c.get("sha"))
-        return shas
+    history_ref: ClassVar[str] = "sha"
+    commit_key: ClassVar[str] = "sha"
+
+    def history_pages(
+        self, client: HttpClient, repo: str, params: dict[str, Any]
+    ) -> AsyncIterator[Page]:
+        return paginate_link(client, f"repos/{repo}/commits", params, conditional=False)
 
     async def changed_paths(self, job: RepoJob, number: Any) -> list[str]:
         paths: list[str] = []

@@ -31,7 +31,6 @@ from scorecard.sources.records import (
     change_event,
     deployment_event,
     glob_match,
-    iso,
     json_list,
     matches_any,
     parse_time,
@@ -40,7 +39,7 @@ from scorecard.sources.registry import register
 from scorecard.sources.vcs import RepoJob, Stream, VcsOptions, VcsSource, owned_by
 
 if TYPE_CHECKING:
-    from scorecard.sources.http import HttpClient
+    from scorecard.sources.http import HttpClient, Page
 
 PER_PAGE: Final = 100
 
@@ -196,23 +195,14 @@ class GitLabSource(VcsSource[GitLabOptions]):
     def change_record(self, item: dict[str, Any], job: RepoJob) -> dict[str, Any] | None:
         return change_record(item, repo=job.repo, team=job.team, source=self.name)
 
-    async def history(
-        self,
-        client: HttpClient,
-        repo: str,
-        ref: str,
-        since: datetime,
-        until: datetime | None = None,
-    ) -> list[str]:
-        shas: list[str] = []
-        params: dict[str, Any] = {"ref_name": ref, "since": iso(since), "per_page": PER_PAGE}
-        if until is not None:
-            params["until"] = iso(until)
-        path = f"projects/{project_id(repo)}/repository/commits"
-        async for page in paginate_pages(client, path, params, conditional=False):
-            items = page.data if isinstance(page.data, list) else []
-            shas.extend(str(c["id"]) for c in items if isinstance(c, dict) and c.get("id"))
-        return shas
+    history_ref: ClassVar[str] = "ref_name"
+
+    def history_pages(
+        self, client: HttpClient, repo: str, params: dict[str, Any]
+    ) -> AsyncIterator[Page]:
+        return paginate_pages(
+            client, f"projects/{project_id(repo)}/repository/commits", params, conditional=False
+        )
 
     async def _mr_pages(self, job: RepoJob, iid: Any, what: str) -> list[Any]:
         """Every item of one merge request's ``what`` listing (commits, diffs)."""

@@ -99,6 +99,11 @@ class VcsOptions(HttpOptions):
 VcsOptionsT = TypeVar("VcsOptionsT", bound=VcsOptions)
 
 
+async def _no_pages() -> AsyncIterator[Page]:
+    return
+    yield  # an empty async generator
+
+
 def owned_by(repo: str, owners: Sequence[str]) -> bool:
     """Whether ``repo`` is under one of ``owners`` (any case); True when none are given."""
     return not owners or any(repo.casefold().startswith(f"{o.casefold()}/") for o in owners)
@@ -451,6 +456,17 @@ class VcsSource(ApiSource[VcsOptionsT]):
 
     # --- commit containment ---------------------------------------------------------------
 
+    history_ref: ClassVar[str] = "ref"
+    """The commit listing's parameter naming the ref whose history it lists."""
+    commit_key: ClassVar[str] = "id"
+    """The field of a listed commit holding its id."""
+
+    def history_pages(
+        self, client: HttpClient, repo: str, params: dict[str, Any]
+    ) -> AsyncIterator[Page] | None:
+        """The pages of a repo's commit listing for ``params`` (None: the vendor has none)."""
+        return None
+
     async def history(
         self,
         client: HttpClient,
@@ -461,7 +477,16 @@ class VcsSource(ApiSource[VcsOptionsT]):
     ) -> list[str]:
         """The ids of the commits reachable from ``ref`` committed since ``since`` (and
         until ``until``), newest first (empty when the vendor has no such listing)."""
-        return []
+        params: dict[str, Any] = {self.history_ref: ref, "since": iso(since), "per_page": 100}
+        if until is not None:
+            params["until"] = iso(until)
+        pages = self.history_pages(client, repo, params)
+        shas: list[str] = []
+        key = self.commit_key
+        async for page in pages or _no_pages():
+            items = page.data if isinstance(page.data, list) else []
+            shas.extend(str(c[key]) for c in items if isinstance(c, dict) and c.get(key))
+        return shas
 
     def shipped_commits(
         self, run: VcsRun, repo: str, since: datetime | None, default_branch: str
