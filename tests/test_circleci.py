@@ -4,6 +4,7 @@ syncs against a fake CircleCI (next_page_token pages, 429 with Retry-After, 401s
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from scorecard.config import Config, TeamConfig
 from scorecard.request import ScoreRequest
 from scorecard.sources import circleci
 from scorecard.store import Store
-from scorecard.sync import sync
+from scorecard.sync import plan, sync
 from tests.api_specs import load_spec, resolve, response_schema, validate
 from tests.fakes.circleci import FakeCircleCI, Request
 from tests.fakes.server import FakeServer, Reply
@@ -22,7 +23,7 @@ from tests.source_config import source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
-DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 TOKEN = "CCIPAT_SENTINEL_0123456789abcdef"
 SEARCH_SLUG = "circleci/4f1c0d2e/9a2e7b31"
 PAY_PIPELINES = "/api/v2/project/gh/acme/payments-api/pipeline"
@@ -292,7 +293,7 @@ async def test_probe_for_config_check(fake_server: FakeServer, token: str) -> No
     fake = build_org(fake_server)
     config = org_config(fake)
     source: Any = build_source(config.sources[0], config=config)
-    assert await source.probe() == "2 projects reachable"
+    assert await source.probe() == "2 projects reachable, rate limit 9,990 left"
     assert {r.path for r in fake_server.log} == {
         "/api/v2/project/gh/acme/payments-api",
         f"/api/v2/project/{SEARCH_SLUG}",
@@ -349,3 +350,25 @@ repos = ["acme/search"]
     assert search["deploys"] == 4 and search["canary_share"] == pytest.approx(1.0)
     assert search["ci_success_rate"] == pytest.approx(1.0)
     assert TOKEN not in out
+
+
+async def test_plan_before_a_first_sync_is_within_a_fifth_of_what_it_spends(
+    fake_server: FakeServer, token: str, tmp_path: Path
+) -> None:
+    fake = build_org(fake_server)
+    config = replace(org_config(fake), history_days=14)  # the fake's history spans it
+    request = ScoreRequest.resolve(now=NOW, window_days=7)
+    cache = tmp_path / "cache"
+    [estimate] = await plan(config, Store(cache, read_only=True), request, only="cci")
+    assert estimate.error is None and estimate.requests is not None, estimate
+    assert not cache.exists(), "a plan writes nothing"
+    # per project its page and first pipeline page, and a few workflow listings
+    assert estimate.spent <= 2 * (2 + 3)
+    assert estimate.rest is not None and estimate.rest.limit == 10_000
+    assert estimate.rest.remaining == 9_990 and estimate.rest.reset_at == NOW + 30 * MINUTE
+    store = Store(cache)
+    await sync(config, store, request)
+    spent = store.statuses()["cci"].stats.spent
+    assert abs(estimate.requests - spent) <= 0.2 * spent, (estimate.requests, spent)
+    # the first 20 of 29 cover 9 of the 14 days; Search's 4 fit on one page
+    assert "~35 pipelines" in estimate.basis, estimate.basis

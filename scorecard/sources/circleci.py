@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from scorecard.config.model import Config
     from scorecard.sources.contract import FetchContext, SourceResult
     from scorecard.sources.http import HttpClient, Page
+    from scorecard.sources.plan import SourcePlan
 
 __all__ = [
     "CircleCIOptions",
@@ -324,6 +325,12 @@ class CircleCISource(VcsSource[CircleCIOptions]):
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each project reachable with the token."""
         return await self.probe_each([self.repo_path(r) for r, _ in self.repos], "projects")
+
+    async def plan(self, ctx: FetchContext) -> SourcePlan:
+        """What the coming sync of ``ctx``'s range should cost (``sync --plan``)."""
+        from scorecard.sources.circleci_plan import plan
+
+        return await plan(self, ctx)
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         for vocabulary in (self.workflow_statuses, self.job_statuses):

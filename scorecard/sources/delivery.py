@@ -13,9 +13,10 @@ the vendor says.
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
-from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from scorecard.sources.plan import Budget, SourcePlan, pages
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PlanEstimate",
     "basic_auth",
+    "header_budget",
     "items_in_range",
     "newest_values",
     "page_values",
@@ -127,21 +129,58 @@ class PlanEstimate:
         self.requests += pages(items, page_size, more=more) + items * per_item
         self.items[stream] = self.items.get(stream, 0) + items
 
-    def plan(self, source: ApiSource[Any], client: HttpClient, what: str) -> SourcePlan:
-        """The estimate as ``sync --plan`` shows it: ``what`` was read (e.g. "2 repos")."""
+    def plan(
+        self,
+        source: ApiSource[Any],
+        client: HttpClient,
+        what: str,
+        budget: Budget | None = None,
+    ) -> SourcePlan:
+        """The estimate as ``sync --plan`` shows it: ``what`` was read (e.g. "2 repos");
+        ``budget`` is the rate limit when the vendor's headers tell more than what is left."""
         counted = ", ".join(f"~{n:,} {stream}" for stream, n in sorted(self.items.items()))
+        remaining = client.stats.rate_limit_remaining
         return SourcePlan(
             source.name,
             source.kind,
             requests=self.requests,
-            rest=Budget(None, client.stats.rate_limit_remaining, None)
-            if client.stats.rate_limit_remaining is not None
-            else None,
+            rest=budget or (Budget(None, remaining, None) if remaining is not None else None),
             basis=f"{what}; from the first page of each listing since its bookmark or the "
             f"history start: {counted or 'nothing new'}",
             concurrency=source.options.max_concurrency,
             spent=client.stats.requests - client.stats.not_modified,
         )
+
+
+def header_budget(
+    headers: Mapping[str, str], now: datetime, *, window_s: float = 3600.0
+) -> Budget | None:
+    """The rate limit an answer's ``RateLimit-*`` (or ``X-RateLimit-*``) headers report
+    (None without them). A :class:`Budget` counts per hour, so the limit of a shorter
+    window (Buildkite: 200 requests a minute) is scaled to an hour; the reset is the
+    seconds left in the window (an epoch time past 1e9)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+
+    def number(name: str) -> float | None:
+        for prefix in ("ratelimit-", "x-ratelimit-"):
+            value = lowered.get(prefix + name)
+            if value is not None:
+                with contextlib.suppress(ValueError):
+                    return float(value)
+        return None
+
+    remaining, limit, reset = number("remaining"), number("limit"), number("reset")
+    if remaining is None:
+        return None
+    reset_at = None
+    if reset is not None:
+        reset_at = (
+            datetime.fromtimestamp(reset, tz=timezone.utc)
+            if reset > 1e9
+            else now + timedelta(seconds=reset)
+        )
+    hourly = round(limit * 3600 / window_s) if limit else None
+    return Budget(hourly, int(remaining), reset_at)
 
 
 def plan_state(source: ApiSource[Any], ctx: FetchContext) -> dict[str, Any]:

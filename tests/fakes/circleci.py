@@ -4,7 +4,9 @@ Shaped after CircleCI's OpenAPI description (``api-specs/circleci/openapi.json``
 which the tests validate these answers against): `items` plus an opaque
 `next_page_token` that the next request sends as `page-token`, 20 items a page;
 the token in the `Circle-Token` header (401 `{"message": ...}` otherwise), 404
-for unknown projects, pipelines listed newest first.
+for unknown projects, pipelines listed newest first. Answers carry the rate-limit
+headers CircleCI's API gateway adds, in both styles (``RateLimit-*`` and
+``X-RateLimit-*``; CircleCI publishes no numbers, these are made up).
 """
 
 from __future__ import annotations
@@ -34,6 +36,16 @@ def page_token(offset: int) -> str:
 
 def token_offset(token: str) -> int:
     return int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1])
+
+
+def rate_limit(remaining: int = 9_990, limit: int = 10_000, reset: int = 1_800) -> dict[str, str]:
+    """CircleCI's rate-limit headers, as its API gateway sends them."""
+    values = {"Limit": limit, "Remaining": remaining, "Reset": reset}
+    return {
+        f"{prefix}RateLimit-{name}": str(value)
+        for prefix in ("", "X-")
+        for name, value in values.items()
+    }
 
 
 @dataclass
@@ -170,7 +182,7 @@ class FakeCircleCI:
             if project is None:
                 return Reply(404, {"message": "Project not found"})
             if len(rest) == 4:
-                return Reply(200, self.project_body(project))
+                return Reply(200, self.project_body(project), rate_limit())
             if rest[4] == "pipeline":
                 branch = request.query.get("branch")
                 items = [p for p in project.pipelines if branch in (None, p["vcs"]["branch"])]
@@ -209,4 +221,4 @@ class FakeCircleCI:
         chunk = items[offset : offset + PAGE_SIZE]
         more = offset + PAGE_SIZE < len(items)
         body = {"items": chunk, "next_page_token": page_token(offset + PAGE_SIZE) if more else None}
-        return Reply(200, body, etag=False)
+        return Reply(200, body, rate_limit(), etag=False)
