@@ -25,7 +25,7 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from scorecard import cli, config, service, sync
+from scorecard import cli, config, service, store, sync
 from scorecard.demo import demo_config
 from scorecard.request import ScoreRequest
 from scorecard.store import Store
@@ -386,6 +386,8 @@ def test_standup_is_read_only_whatever_the_flags(
         ["--readonly", "auth", "set", "demo", "--stdin"],
         ["--readonly", "auth", "delete", "demo"],
         ["--readonly", "export", "--demo", "--output", "report.csv"],
+        ["--readonly", "snapshot"],
+        ["--readonly", "report", "--demo", "--output", "report.csv"],
     ],
 )
 def test_readonly_refuses_commands_that_write(
@@ -417,6 +419,42 @@ def test_readonly_export_to_stdout_reads_the_cache_only(
     assert code == 0
     assert out.startswith("team,")
     assert not (tmp_path / "cache").exists()  # no sync ran
+
+
+def test_readers_of_a_shared_cache_write_nothing_anywhere(
+    tmp_path: Path, recording_keyring: RecordingKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With ``cache_url``, export, explain and teams read the latest publication
+    without ``--readonly``: no local cache, and the shared folder (written by delta-rs,
+    which the audit hook cannot see) unchanged."""
+    pytest.importorskip("deltalake")
+    from scorecard import shared_cache
+
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "deployments.csv").write_text(
+        "id,team,service,repo,environment,status,started_at,finished_at\n"
+        "d1,Payments,pay,acme/pay,production,success,2026-11-25T10:00:00Z,2026-11-25T10:05:00Z\n"
+    )
+    path = tmp_path / "scorecard.toml"
+    path.write_text(
+        '[scorecard]\ncache_url = "shared"\n\n[sources.local]\nkind = "files"\npath = "exports"\n'
+        '\n[[teams]]\nname = "Payments"\nservices = ["pay"]\n'
+    )
+    cfg = config.load_config(path)
+    fill_cache(cfg, tmp_path / "publisher")
+    shared = shared_cache.SharedCache.of(cfg)
+    shared_cache.publish(shared, Store(tmp_path / "publisher"), publisher="nightly", now=AS_OF)
+    before = tree(tmp_path / "shared")
+    commands = [["export", "--format", "json"], ["explain", "Payments", "deploys"], ["teams"]]
+    try:
+        with no_writes(recording_keyring):
+            for command in commands:
+                assert cli.main([*command, "--config", str(path)]) == 0, capsys.readouterr()
+                assert "Payments" in capsys.readouterr().out
+    finally:
+        store.read_published(None)
+    assert tree(tmp_path / "shared") == before
+    assert not (tmp_path / "cache").exists()
 
 
 # --------------------------------------------------------------------------- nothing to press
@@ -480,3 +518,46 @@ async def test_standup_binds_only_its_keys() -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert app.screen.id == "standup"  # no palette
+
+
+# --------------------------------------------------------------------------- history and reports
+
+
+async def test_read_only_trends_on_snapshots_write_nothing(
+    recording_keyring: RecordingKeyring, tmp_path: Path
+) -> None:
+    """The Trends screen reads the cache's snapshots (and recomputes what they miss) in a
+    read-only session without writing a file."""
+    from tests.test_snapshots import demo_card, seed_snapshots, year_of_days
+    from tests.test_trends import app_on, open_trends
+
+    cache = tmp_path / "cache"
+    seed_snapshots(cache, demo_card(), year_of_days(AS_OF.date(), 350))
+    before = tree(cache)
+    with no_writes(recording_keyring):
+        app = app_on(cache)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_trends(pilot)
+            for key in ("p", "down", "enter", "c", "enter", "e", "r", "escape", "q"):
+                await pilot.press(key)
+                await settle(pilot)
+    assert screen.history is not None and screen.history.recomputed_share() > 0
+    assert tree(cache) == before
+
+
+def test_report_and_digest_to_stdout_write_nothing(
+    tmp_path: Path, recording_keyring: RecordingKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`scorecard report` reads snapshots and writes only its output (stdout here): not
+    even a snapshot, with --offline or a read-only config."""
+    cfg, path = demo_source_config(tmp_path, read_only=True)
+    fill_cache(cfg, tmp_path / "cache")
+    before = tree(tmp_path / "cache")
+    with no_writes(recording_keyring):
+        assert cli.main(["report", "--config", str(path), "--as-of", AS_OF.isoformat()]) == 0
+        html, _ = capsys.readouterr()
+        argv = ["--offline", "report", "--config", str(path), "--format", "markdown"]
+        assert cli.main([*argv, "--as-of", AS_OF.isoformat()]) == 0
+    assert html.startswith("<!DOCTYPE html>") and 'data-chart="map"' in html
+    assert "week over week" in capsys.readouterr().out
+    assert tree(tmp_path / "cache") == before
