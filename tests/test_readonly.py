@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -532,13 +532,13 @@ async def test_read_only_trends_on_snapshots_write_nothing(
     from tests.test_trends import app_on, open_trends
 
     cache = tmp_path / "cache"
-    seed_snapshots(cache, demo_card(), year_of_days(AS_OF.date(), 350))
+    seed_snapshots(cache, demo_card(), year_of_days(AS_OF.date() - timedelta(days=14), 350))
     before = tree(cache)
     with no_writes(recording_keyring):
         app = app_on(cache)
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_trends(pilot)
-            for key in ("p", "down", "enter", "c", "enter", "e", "r", "escape", "q"):
+            for key in ("down", "enter", "c", "enter", "e", "r", "escape", "q"):
                 await pilot.press(key)
                 await settle(pilot)
     assert screen.history is not None and screen.history.recomputed_share() > 0
@@ -550,8 +550,11 @@ def test_report_and_digest_to_stdout_write_nothing(
 ) -> None:
     """`scorecard report` reads snapshots and writes only its output (stdout here): not
     even a snapshot, with --offline or a read-only config."""
+    from tests.test_snapshots import demo_card, seed_snapshots, year_of_days
+
     cfg, path = demo_source_config(tmp_path, read_only=True)
     fill_cache(cfg, tmp_path / "cache")
+    seed_snapshots(tmp_path / "cache", demo_card(), year_of_days(AS_OF.date(), 200))
     before = tree(tmp_path / "cache")
     with no_writes(recording_keyring):
         assert cli.main(["report", "--config", str(path), "--as-of", AS_OF.isoformat()]) == 0

@@ -88,6 +88,8 @@ class History:
     window_days: int
     scoring_version: int
     team_map_hash: str
+    missing: tuple[date, ...] = ()
+    """Weeks with no snapshot that the events reach and that were not recomputed."""
 
     def team(self, name: str) -> pd.DataFrame:
         """``name``'s points, oldest first."""
@@ -134,8 +136,8 @@ def load_history(
     have = set(parts[0]["day"]) if parts else set()
     weeks = [d for d in _weeks(start, end) if not _covered(d, have)] if weekly else []
     asked = [d for d in also if start <= d < end and d.isoformat() not in have]
-    missing = sorted({*weeks, *asked}) if recompute else []
-    parts.append(_recomputed(replace(card, report=report), missing, progress))
+    missing = _reachable(report, sorted({*weeks, *asked}))
+    parts.append(_recomputed(replace(card, report=report), missing if recompute else [], progress))
     parts.append(_points(snapshot_rows(report, card.config), end, "current"))
     frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     frame = frame.drop_duplicates(["day", "team"], keep="first")
@@ -144,6 +146,7 @@ def load_history(
         window_days=window,
         scoring_version=int(SCORING_VERSION),
         team_map_hash=team_map_hash(card.config.teams),
+        missing=() if recompute else tuple(missing),
     )
 
 
@@ -204,18 +207,14 @@ def _covered(day: date, have: set[str]) -> bool:
 def _recomputed(
     card: Scorecard, days: Sequence[date], progress: Callable[[int, int], None] | None
 ) -> pd.DataFrame:
-    """Scores at the end of each of ``days``, from ``card``'s events (only the days whose
-    window and previous window the events reach)."""
+    """Scores at the end of each of ``days``, from ``card``'s events."""
     import pandas as pd
 
     from scorecard import scoring
     from scorecard.request import ScoreRequest
 
     report, config = card.report, card.config
-    earliest = _earliest_event(report)
-    if earliest is None:
-        return pd.DataFrame(columns=list(POINT_COLUMNS))
-    reach = [d for d in days if d - timedelta(days=2 * report.window_days) >= earliest]
+    reach = list(days)
     parts = []
     for done, day in enumerate(reach, start=1):
         at = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc)
@@ -231,6 +230,14 @@ def _recomputed(
         if progress is not None:
             progress(done, len(reach))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=POINT_COLUMNS)
+
+
+def _reachable(report: Report, days: Sequence[date]) -> list[date]:
+    """The ``days`` whose window and previous window the report's events reach."""
+    earliest = _earliest_event(report)
+    if earliest is None:
+        return []
+    return [d for d in days if d - timedelta(days=2 * report.window_days) >= earliest]
 
 
 def _earliest_event(report: Report) -> date | None:

@@ -62,6 +62,7 @@ class ScorecardApp(App[int]):
         Binding("m", "map", "Map"),
         Binding("d", "sources", "Sources"),
         Binding("w", "window", "Window"),
+        Binding("t", "trends", "Trends", show=False),
     ]
 
     def __init__(
@@ -407,6 +408,15 @@ class ScorecardApp(App[int]):
 
         if self.need_scorecard("Teams") and not isinstance(self.screen, TeamsScreen):
             self.push_screen(TeamsScreen(self.shown(), self.status()))
+
+    def action_trends(self) -> None:
+        """Scores over months from the cache's snapshots (the demo: recomputed)."""
+        from scorecard.fs import cache_dir
+        from scorecard.tui.screens.trends import TrendsScreen
+
+        if self.need_scorecard("Trends") and not isinstance(self.screen, TrendsScreen):
+            root = None if self.options.demo else (self.options.store_root or cache_dir())
+            self.push_screen(TrendsScreen(self.shown(), self.status(), root=root))
 
 
 def run(options: TuiOptions) -> int:

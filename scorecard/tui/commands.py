@@ -74,6 +74,9 @@ class ScorecardCommands(Provider):
             ("Teams: who owns what", partial(app.run_action, "teams"), "Origins, unassigned")
         )
         out.append(
+            ("Trends: scores over months", partial(app.run_action, "trends"), "Key t; since a date")
+        )
+        out.append(
             ("Help: keys", partial(app.run_action, "help"), "Every key of the current screen")
         )
         if menu.export:

@@ -21,6 +21,7 @@ EXTRA = {
     "map": [("↑/↓ j/k", "Choose a team on the map")],
     "sources": [("↑/↓ j/k", "Move between sources")],
     "teams-map": [("↑/↓ j/k", "Move between rows")],
+    "trends": [("↑/↓ j/k", "Every team's gap, or one team's scores")],
 }
 KEY_NAMES = {
     "question_mark": "?",
