@@ -11,7 +11,7 @@ DEV    := $(VENV)/.installed-dev
 BENCH  := $(VENV)/.installed-bench
 
 .PHONY: demo test lint typecheck pytest screenshots export-demo clean bench test-prereqs \
-	monitoring-prereqs
+	monitoring-prereqs browser-prereqs
 
 # GitHub's OpenAPI description (with official example payloads) for the GitHub parsing tests.
 OCTOKIT_DIR := tests/.octokit
@@ -71,7 +71,18 @@ monitoring-prereqs:
 			prometheus prometheus-alertmanager >/dev/null; \
 	fi
 
-test-prereqs: $(OCTOKIT) $(OCTOKIT_GRAPHQL) monitoring-prereqs
+# A headless Chromium (Debian package) for the HTML report and served-standup tests, installed
+# only when missing and running as root; otherwise those tests skip (and fail under CI=true).
+browser-prereqs:
+	@if ! command -v chromium >/dev/null 2>&1 \
+		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (Debian package)"; \
+		apt-get update -qq >/dev/null \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium >/dev/null; \
+	fi
+
+test-prereqs: $(OCTOKIT) $(OCTOKIT_GRAPHQL) monitoring-prereqs browser-prereqs
 
 pytest: $(DEV) test-prereqs
 	$(BIN)/pytest -q
