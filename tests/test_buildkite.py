@@ -19,7 +19,7 @@ from scorecard.config import Config, TeamConfig
 from scorecard.request import ScoreRequest
 from scorecard.sources import buildkite
 from scorecard.store import Store
-from scorecard.sync import sync
+from scorecard.sync import plan, sync
 from tests.fakes.buildkite import FakeBuildkite, rate_limit
 from tests.fakes.server import FakeServer, Reply
 from tests.source_config import source_config
@@ -320,3 +320,28 @@ repos = ["acme/search"]
     assert pay["ci_success_rate"] == pytest.approx(135 / 150)
     assert search["ci_success_rate"] == pytest.approx(1.0) and search["deploys"] == 0
     assert TOKEN not in out
+
+
+async def test_plan_before_a_first_sync_is_within_a_fifth_of_what_it_spends(
+    fake_server: FakeServer, token: str, tmp_path: Path
+) -> None:
+    fake = build_org(fake_server)
+    config = org_config(fake)
+    request = ScoreRequest.resolve(now=NOW)
+    cache = tmp_path / "cache"
+    [estimate] = await plan(config, Store(cache, read_only=True), request, only="bk")
+    assert estimate.error is None and estimate.requests is not None, estimate
+    assert not cache.exists(), "a plan writes nothing"
+    assert estimate.spent == 4 + 3  # each pipeline, and one build of each owned one
+    assert [r.query["per_page"] for r in fake_server.log if r.path.endswith("/builds")] == ["1"] * 3
+    assert estimate.rest is not None and estimate.rest.remaining == 199
+    assert estimate.rest.limit == 200 * 60  # a minute's 200, counted per hour
+    assert estimate.rest.reset_at == NOW + timedelta(seconds=42)
+    assert "Buildkite allows 200 a minute" in estimate.basis
+    store = Store(cache)
+    await sync(config, store, request)
+    spent = store.statuses()["bk"].stats.spent
+    assert abs(estimate.requests - spent) <= 0.2 * spent, (estimate.requests, spent)
+    assert estimate.requests == spent  # the page counts are exact here
+    # Link rel="last" of a one-build page counts them: payments-api's main branch has 151
+    assert "~160 builds" in estimate.basis, estimate.basis

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from scorecard.config.model import Config
     from scorecard.sources.contract import FetchContext, SourceResult
     from scorecard.sources.http import HttpClient
+    from scorecard.sources.plan import SourcePlan
 
 __all__ = [
     "BuildkiteOptions",
@@ -311,6 +312,12 @@ class BuildkiteSource(VcsSource[BuildkiteOptions]):
     async def probe(self) -> str:
         """A light check for `scorecard config check`: each pipeline reachable with the token."""
         return await self.probe_each([self.repo_path(r) for r, _ in self.repos], "pipelines")
+
+    async def plan(self, ctx: FetchContext) -> SourcePlan:
+        """What the coming sync of ``ctx``'s range should cost (``sync --plan``)."""
+        from scorecard.sources.buildkite_plan import plan
+
+        return await plan(self, ctx)
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         for vocabulary in (self.build_states, self.job_states):
