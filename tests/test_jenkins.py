@@ -11,6 +11,7 @@ milliseconds and the git plugin's ``BuildData``).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from scorecard.config import Config, TeamConfig
 from scorecard.request import ScoreRequest
 from scorecard.sources import jenkins
 from scorecard.store import Store
-from scorecard.sync import sync
+from scorecard.sync import plan, sync
 from tests.fakes.jenkins import FakeJenkins
 from tests.fakes.server import FakeServer, Reply
 from tests.source_config import source_config
@@ -295,3 +296,24 @@ repos = ["acme/search"]
     assert pay["ci_success_rate"] == pytest.approx(104 / 130)
     assert search["ci_success_rate"] == pytest.approx(1.0)
     assert TOKEN not in out
+
+
+async def test_plan_before_a_first_sync_is_within_a_fifth_of_what_it_spends(
+    fake_server: FakeServer, token: str, tmp_path: Path
+) -> None:
+    fake = build_org(fake_server)
+    config = replace(org_config(fake), history_days=30)  # the fake's history spans it
+    request = ScoreRequest.resolve(now=NOW, window_days=7)
+    cache = tmp_path / "cache"
+    [estimate] = await plan(config, Store(cache, read_only=True), request, only="ci")
+    assert estimate.error is None and estimate.requests is not None, estimate
+    assert not cache.exists(), "a plan writes nothing"
+    assert estimate.spent == 4  # one request per job a team owns
+    assert {r.query["tree"] for r in fake_server.log} == {"allBuilds[timestamp]{0,100}"}
+    assert estimate.rest is None  # Jenkins reports no rate limit
+    store = Store(cache)
+    await sync(config, store, request)
+    spent = store.statuses()["ci"].stats.spent
+    assert abs(estimate.requests - spent) <= 0.2 * spent, (estimate.requests, spent)
+    # the newest 100 of the API job's 131 builds cover 16 of the 30 days
+    assert "~199 builds" in estimate.basis, estimate.basis

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from scorecard.config.model import Config
     from scorecard.sources.contract import FetchContext, SourceResult
     from scorecard.sources.http import HttpClient
+    from scorecard.sources.plan import SourcePlan
 
 __all__ = [
     "JenkinsOptions",
@@ -257,6 +258,12 @@ class JenkinsSource(VcsSource[JenkinsOptions]):
         """A light check for `scorecard config check`: each job reachable."""
         paths = [f"{job_path(job)}/api/json?tree=fullName" for job, _ in self.repos]
         return await self.probe_each(paths, "jobs")
+
+    async def plan(self, ctx: FetchContext) -> SourcePlan:
+        """What the coming sync of ``ctx``'s range should cost (``sync --plan``)."""
+        from scorecard.sources.jenkins_plan import plan
+
+        return await plan(self, ctx)
 
     async def fetch(self, ctx: FetchContext) -> SourceResult:
         self.results.unknown.clear()
