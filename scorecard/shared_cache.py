@@ -42,7 +42,7 @@ import os
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -113,11 +113,13 @@ class Published:
 
     url: str
     version: int
-    """The version of the publications table: one per publication."""
+    """The version of the publications table that is this publication."""
     publisher: str
     published_at: datetime
     tables: tuple[str, ...]
     """The tables it names (``events/<kind>`` and ``sources``)."""
+    notes: tuple[str, ...] = ()
+    """What went wrong after the commit (vacuuming old files), for the log."""
 
 
 def cache_url(config: Config) -> str | None:
@@ -179,8 +181,11 @@ def publish(cache: SharedCache, store: Store, *, publisher: str, now: datetime) 
         versions = {name: int(table.version()) for name, table in tables.items()}
         log = commit_publication(cache, base, versions, publisher=publisher, now=now)
     published = Published(cache.url, int(log.version()), publisher, now, tuple(sorted(tables)))
-    with storage_errors(cache, "published, but could not vacuum"):
-        vacuum([*tables.values(), log])  # (its own commits come after the publication's)
+    try:
+        with storage_errors(cache, "published, but could not vacuum"):
+            vacuum([*tables.values(), log])  # (its own commits come after the publication's)
+    except RuntimeFailure as exc:  # e.g. no delete permission: the publication stands
+        return replace(published, notes=(str(exc),))
     return published
 
 

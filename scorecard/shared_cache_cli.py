@@ -99,7 +99,9 @@ def publish_sync(handler: Handler, args: argparse.Namespace) -> int:
         say(args, line)
     code = handler(args)
     if code == EXIT_OK:
-        say(args, published_text(cache, shared_cache.publish_now(cache, Store())))
+        published = shared_cache.publish_now(cache, Store())
+        for line in (published_text(cache, published), *published.notes):
+            say(args, line)
     return code
 
 
