@@ -48,7 +48,7 @@ def shared(handler: Handler) -> Handler:
     --publish``, reading the publication for the others; as it is without one."""
 
     def run(args: argparse.Namespace) -> int:
-        from scorecard.errors import ScorecardError
+        from scorecard.errors import ScorecardError, UsageError
         from scorecard.shared_cache import read_shared
         from scorecard.store import read_published
 
@@ -62,6 +62,11 @@ def shared(handler: Handler) -> Handler:
         except ScorecardError:
             return handler(args)  # which says what is wrong with the config its own way
         if read_shared(config):
+            if args.command == "snapshot":
+                raise UsageError(
+                    "with a shared cache, `scorecard sync --publish` keeps the day's snapshot "
+                    "in its own cache; readers keep none"
+                )
             args.readonly = args.offline = True  # readers never write, nor sync
         return handler(args)
 

@@ -82,6 +82,12 @@ def test_a_plain_sync_with_a_shared_cache_is_refused(
     assert not (setup.parent / "shared").exists() and not (setup.parent / "cache").exists()
 
 
+def test_readers_keep_no_snapshot(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["snapshot", "--config", str(setup)], capsys)
+    assert code == 2 and "`scorecard sync --publish` keeps the day's snapshot" in err
+    assert not (setup.parent / "cache").exists()
+
+
 def test_sync_publish_without_a_cache_url_is_a_usage_error(
     setup: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
