@@ -99,6 +99,7 @@ bench: $(BENCH)
 
 screenshots: $(DEV)
 	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/report_screenshots.py
 	$(BIN)/python scripts/demo_summary.py
 
 clean:

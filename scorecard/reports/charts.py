@@ -103,7 +103,7 @@ def gap_bars(bars: Sequence[Bar]) -> str:
 
 def pressure_rigor_map(dots: Sequence[Dot]) -> str:
     """Pressure (x) against rigor (y), 0..100, with the outpacing zone (gap >= 25)."""
-    left, top, size = 50, 20, 360
+    left, top, size = 50, 24, 360
 
     def x(v: float) -> float:
         return left + v / 100 * size
@@ -117,7 +117,7 @@ def pressure_rigor_map(dots: Sequence[Dot]) -> str:
         _text(x(97), y(8), "outpacing (gap ≥ 25)", anchor="end", fill=BAD),
         f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="{GRID}"/>',
         _text(left + size / 2, top + size + 32, "pressure →", anchor="middle", fill=MUTED),
-        _text(12, top + 12, "rigor", fill=MUTED),
+        _text(left, top - 6, "rigor ↑", fill=MUTED),
     ]
     for tick in (0, 50, 100):
         body.append(_text(x(tick), top + size + 16, str(tick), anchor="middle", fill=MUTED))

@@ -31,7 +31,7 @@ h1 { margin-bottom: 0.2rem; } .meta { color: #52606d; margin-top: 0; }
 section { margin: 2rem 0; break-inside: avoid; page-break-inside: avoid; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #d9e2ec; padding: 0.3rem 0.5rem; text-align: right; }
-th:first-child, td:first-child, td.flags { text-align: left; }
+th:first-child, td:first-child, th:last-child, td.flags { text-align: left; }
 .flag { background: #fdecea; color: #c62828; border-radius: 3px; padding: 0 0.3rem;
         margin-right: 0.2rem; font-size: 0.8rem; }
 .team { border-top: 2px solid #d9e2ec; padding-top: 0.5rem; }
