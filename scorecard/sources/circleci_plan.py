@@ -6,6 +6,8 @@ default-branch pipelines since the bookmark, one workflow listing per pipeline, 
 with ``deploy_jobs`` one job listing per finished workflow. The first pipeline page
 tells how many pipelines the range holds; how many finished workflows a pipeline
 has is read from a few of them (:data:`SAMPLE`), and only when jobs will be read.
+CircleCI publishes neither the size nor the window of its rate limit; the budget its
+``RateLimit-*`` headers report is taken as an hourly one.
 """
 
 from __future__ import annotations
