@@ -142,3 +142,21 @@ def test_history_without_snapshots_is_recomputed_from_events_and_marked() -> Non
     week_ago = history.at(TODAY - timedelta(days=7))
     assert set(week_ago["origin"]) == {"recomputed"} and len(week_ago) == 10
     assert history.recomputed_share() == pytest.approx(0.5)
+
+
+def test_history_says_where_snapshots_were_scored_under_other_definitions(tmp_path: Path) -> None:
+    card = demo_card()
+    seed_snapshots(tmp_path, card, year_of_days(TODAY, 60))
+    kept = Snapshots(tmp_path)
+    older = kept.read(until=TODAY - timedelta(days=40))
+    older = older.assign(scoring_version=SCORING_VERSION - 1, team_map_hash="0ld")
+    for month, part in older.groupby(older["day"].str[:7]):
+        rest = kept.read()
+        rest = rest[(rest["day"].str[:7] == month) & ~rest["day"].isin(part["day"])]
+        pd.concat([part, rest]).to_parquet(kept.dir / f"{month}.parquet", index=False)
+    history = load_history(card, tmp_path, months=3, recompute=False)
+    last_old = (TODAY - timedelta(days=40)).isoformat()
+    assert history.definition_changes() == [
+        f"scoring version {SCORING_VERSION - 1} (now {SCORING_VERSION}) until {last_old}",
+        f"another team map until {last_old}",
+    ]

@@ -100,6 +100,21 @@ class History:
         rows = self.points[self.points["day"] <= day.isoformat()]
         return rows.groupby("team", sort=False).tail(1).set_index("team")
 
+    def definition_changes(self) -> list[str]:
+        """Where kept snapshots were scored under another ``scoring_version`` or another
+        team map than today's, in words (empty: every point compares honestly)."""
+        kept = self.points[self.points["origin"] == "snapshot"]
+        out = []
+        versions = kept[kept["scoring_version"] != self.scoring_version]
+        if not versions.empty:
+            old = ", ".join(sorted({str(v) for v in versions["scoring_version"]}))
+            last = versions["day"].max()
+            out.append(f"scoring version {old} (now {self.scoring_version}) until {last}")
+        moved = kept[kept["team_map_hash"] != self.team_map_hash]
+        if not moved.empty:
+            out.append(f"another team map until {moved['day'].max()}")
+        return out
+
     def recomputed_share(self) -> float:
         """The share of points recomputed from events (0 when all are snapshots)."""
         if self.points.empty:

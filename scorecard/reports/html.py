@@ -176,4 +176,7 @@ def _provenance(history: History) -> str:
         f"{history.scoring_version}); {share:.0%} of them were recomputed from cached events "
         "where no snapshot was kept (hollow markers)."
     )
+    changed = history.definition_changes()
+    if changed:
+        text += " Compare with care: snapshots were kept under " + "; ".join(changed) + "."
     return f'<p class="note">{escape(text)}</p>'

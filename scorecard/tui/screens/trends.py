@@ -179,6 +179,9 @@ class TrendsScreen(ScorecardScreen):
         notes = Text()
         if self.history is not None and self.selected is not None:
             notes.append_text(_grade_story(self.history, self.selected))
+        if self.history is not None and self.history.definition_changes():
+            changed = "; ".join(self.history.definition_changes())
+            notes.append(("\n" if notes else "") + f"Compare with care: {changed}", style="yellow")
         if self.pending:
             notes.append(("\n" if notes else "") + self.pending, style="dim italic")
         self.query_one("#trends-notes", Static).update(notes)
