@@ -133,3 +133,23 @@ def test_the_header_says_whose_sync_and_when(
     later = published_at + timedelta(hours=2)
     text = header_text(about, Doing(read_only=True), now=later, palette=Palette()).plain
     assert text.startswith("[RO] Acme") and "published by nightly 2 hours ago" in text
+
+
+def test_where_the_shared_cache_is_and_how_it_is_reached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scorecard.shared_cache import cache_url, storage_options
+
+    cfg = config.Config(path=tmp_path / "scorecard.toml", cache_url="shared")
+    assert cache_url(cfg) == str(tmp_path / "shared")  # relative to the config's folder
+    monkeypatch.setenv("SCORECARD_CACHE_URL", "s3://acme/org")
+    assert cache_url(cfg) == "s3://acme/org"  # the environment wins
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+    assert storage_options("s3://acme/org", None) == {
+        "conditional_put": "etag",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "AWS_ALLOW_HTTP": "true",
+    }
+    endpoint = "https://minio.internal"
+    assert storage_options("s3://acme/org", endpoint)["AWS_ENDPOINT_URL"] == endpoint
+    assert storage_options("gs://acme/org", None) == {}  # credentials: never options
