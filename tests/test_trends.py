@@ -86,3 +86,20 @@ async def test_weeks_without_a_snapshot_are_recomputed_and_marked(tmp_path: Path
         assert "30 recomputed from events (x)" in text_of(screen, "#trends-title")
         recomputed = {chart.labels[i] for line in chart.lines for i in line.recomputed}
         assert recomputed == {(TODAY - timedelta(days=k)).isoformat() for k in (21, 14, 7)}
+
+
+async def test_closing_the_screen_stops_the_recompute(tmp_path: Path) -> None:
+    app = app_on(tmp_path)  # no snapshots: every reachable week is recomputed
+    async with app.run_test(size=SIZE) as pilot:
+        while app.scorecard is None:
+            await pilot.pause(0.05)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, TrendsScreen)
+        await pilot.press("escape")
+        started = time.monotonic()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert time.monotonic() - started < 2  # not the ~17 weeks of the demo
+        assert type(app.screen).__name__ == "OverviewScreen" and app.is_running

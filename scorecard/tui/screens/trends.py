@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from scorecard.tui.screens.base import CURSOR_KEYS, ScorecardScreen
 from scorecard.tui.state import Shown, Status
@@ -41,6 +42,10 @@ PERIODS: Final = (6, 12, 24)
 """Months the screen can look back (``p`` cycles)."""
 ORG: Final = "Every team: gap"
 SINCE_DAYS: Final = 28
+
+
+class _Stopped(Exception):
+    """The recompute was cancelled (its worker was replaced or its screen closed)."""
 
 
 class TrendList(OptionList):
@@ -130,20 +135,29 @@ class TrendsScreen(ScorecardScreen):
             return
         self.app.call_from_thread(self._loaded, quick, "recomputing weeks without a snapshot…")
 
+        worker = get_current_worker()
+
         def progress(done: int, total: int) -> None:
+            if worker.is_cancelled:  # another period, or the screen closed: stop here
+                raise _Stopped
             note = f"recomputing weeks without a snapshot from events… {done}/{total}"
             self.app.call_from_thread(self._progress, note)
 
-        full = load_history(scorecard, self.root, months=months, progress=progress)
+        try:
+            full = load_history(scorecard, self.root, months=months, progress=progress)
+        except _Stopped:
+            return
         self.app.call_from_thread(self._loaded, full, "")
 
     def _progress(self, note: str) -> None:
-        self.pending = note
-        self._notes()
+        if self.is_attached:  # the screen may have been closed meanwhile
+            self.pending = note
+            self._notes()
 
     def _loaded(self, history: History, loading: str) -> None:
-        self.history, self.pending = history, loading
-        self.draw_history()
+        if self.is_attached:
+            self.history, self.pending = history, loading
+            self.draw_history()
 
     # ----------------------------------------------------------------- drawing
 
