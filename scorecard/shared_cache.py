@@ -18,7 +18,8 @@ Layout under ``cache_url``::
 
     v1/events/<kind>/   one Delta table per event kind: every source's events
                         plus ``cache_source``, the source they belong to
-    v1/sources/         one row per source: its kind, sync state and status (JSON)
+    v1/sources/         one row per source: its kind, sync state and status (JSON),
+                        the event kinds it has events of
     v1/publications/    one row: the latest publication (who, when, and the
                         version of every table above that makes it)
 
@@ -62,6 +63,7 @@ __all__ = [
     "PublishConflict",
     "Published",
     "SharedCache",
+    "SourceEvents",
     "cache_url",
     "latest",
     "publish",
@@ -194,12 +196,17 @@ def upload_tables(cache: SharedCache, store: Store) -> dict[str, Any]:
     not yet published: each Delta table at the version written."""
     statuses = store.statuses()
     tables: dict[str, Any] = {}
+    kinds: dict[str, list[str]] = {name: [] for name in statuses}  # with events, by source
     for kind in model.EVENT_KINDS:
         frames = {name: store.load([kind], sources=[name])[kind] for name in statuses}
-        if any(len(frame) for frame in frames.values()):
-            name = f"events/{kind}"
-            tables[name] = write_version(cache, name, event_table(kind, frames))
-    tables[SOURCES] = write_version(cache, SOURCES, source_rows(store, statuses))
+        frames = {name: frame for name, frame in frames.items() if len(frame)}
+        for name in frames:
+            kinds[name].append(kind)
+        if frames:
+            tables[f"events/{kind}"] = write_version(
+                cache, f"events/{kind}", event_table(kind, frames)
+            )
+    tables[SOURCES] = write_version(cache, SOURCES, source_rows(store, statuses, kinds))
     return tables
 
 
@@ -297,8 +304,11 @@ def arrow_type(spec: str) -> Any:
     return types.get(spec, pa.string())
 
 
-def source_rows(store: Store, statuses: Mapping[str, SourceStatus]) -> Any:
-    """One row per cached source: its name, kind, sync state and status as JSON."""
+def source_rows(
+    store: Store, statuses: Mapping[str, SourceStatus], kinds: Mapping[str, list[str]]
+) -> Any:
+    """One row per cached source: its name, kind, sync state, status and the event
+    kinds it has events of (JSON)."""
     import pyarrow as pa
 
     names = sorted(statuses)
@@ -308,6 +318,7 @@ def source_rows(store: Store, statuses: Mapping[str, SourceStatus]) -> Any:
             "kind": pa.array([statuses[n].kind for n in names], pa.string()),
             "state": pa.array([json_text(store.state(n)) for n in names], pa.string()),
             "status": pa.array([json_text(statuses[n].to_json()) for n in names], pa.string()),
+            "kinds": pa.array([json_text(kinds[n]) for n in names], pa.string()),
         }
     )
 
@@ -325,7 +336,8 @@ small read of the publications table while nothing new was published."""
 
 
 def latest(cache: SharedCache) -> Publication:
-    """The latest publication, whole, in memory (empty with a notice when there is none)."""
+    """The latest publication: its sources' state and status, and its event tables at
+    their versions, read on demand (empty, with a notice, when there is none)."""
     with storage_errors(cache, "cannot read"):
         log = open_table(cache, LOG)
         if log is None:
@@ -339,24 +351,24 @@ def latest(cache: SharedCache) -> Publication:
 
 
 def read_publication(cache: SharedCache, row: Mapping[str, Any]) -> Publication:
-    """The tables that ``row`` of the publications table names, at its versions."""
-    import pyarrow.compute as pc
-
+    """The tables that ``row`` of the publications table names, at its versions: the
+    sources' state and status in memory, their events read when asked for."""
     versions: dict[str, int] = json.loads(row["tables"])
     statuses: dict[str, SourceStatus] = {}
     states: dict[str, dict[str, Any]] = {}
-    for source in read_version(cache, SOURCES, versions[SOURCES]).to_pylist():
-        statuses[source["name"]] = SourceStatus.from_json(json.loads(source["status"]))
-        states[source["name"]] = json.loads(source["state"])
-    tables: dict[str, dict[str, Any]] = {name: {} for name in statuses}
-    for name, version in versions.items():
-        kind = name.removeprefix("events/")
-        if kind == name:
-            continue
-        events = read_version(cache, name, version)
-        for source in tables:
-            mine = events.filter(pc.equal(events[SOURCE_COLUMN], source))
-            tables[source][kind] = mine.drop_columns([SOURCE_COLUMN])
+    tables: dict[str, dict[str, SourceEvents]] = {}
+    events = {
+        name.removeprefix("events/"): version_of(cache, name, version).to_pyarrow_dataset()
+        for name, version in versions.items()
+        if name.startswith("events/")
+    }
+    sources = version_of(cache, SOURCES, versions[SOURCES]).to_pyarrow_table().to_pylist()
+    for source in sources:
+        name = source["name"]
+        statuses[name] = SourceStatus.from_json(json.loads(source["status"]))
+        states[name] = json.loads(source["state"])
+        kinds = [kind for kind in json.loads(source["kinds"]) if kind in events]
+        tables[name] = {kind: SourceEvents(events[kind], name) for kind in kinds}
     return Publication(
         cache.url,
         publisher=str(row["publisher"]),
@@ -367,11 +379,32 @@ def read_publication(cache: SharedCache, row: Mapping[str, Any]) -> Publication:
     )
 
 
-def read_version(cache: SharedCache, name: str, version: int) -> Any:
+@dataclass(frozen=True)
+class SourceEvents:
+    """One source's events of one kind in a published table, read when asked for and
+    only the columns asked for, as the local cache reads a Parquet file (what
+    :func:`scorecard.store.published_parts` calls)."""
+
+    dataset: Any
+    """The table at the publication's version (a ``pyarrow.dataset.Dataset``)."""
+    source: str
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name in self.dataset.schema.names if name != SOURCE_COLUMN]
+
+    def select(self, columns: list[str]) -> Any:
+        """This source's rows with ``columns``, as a ``pyarrow.Table``."""
+        import pyarrow.dataset as ds
+
+        return self.dataset.to_table(columns=columns, filter=ds.field(SOURCE_COLUMN) == self.source)
+
+
+def version_of(cache: SharedCache, name: str, version: int) -> Any:
+    """Table ``name`` at ``version``."""
     from deltalake import DeltaTable
 
-    table = DeltaTable(cache.uri(name), version=version, storage_options=dict(cache.options))
-    return table.to_pyarrow_table()
+    return DeltaTable(cache.uri(name), version=version, storage_options=dict(cache.options))
 
 
 def open_table(cache: SharedCache, name: str) -> Any:

@@ -25,7 +25,7 @@ and put back the next time the cache is opened for writing.
 A shared cache (``cache_url``, SPEC §9) is read through the same class: once
 :func:`read_published` is given a way to fetch the latest :class:`Publication`
 (see :mod:`scorecard.shared_cache`), a ``Store()`` opened without a root reads that
-whole published sync from memory, read-only, and touches no local file.
+whole published sync, read-only, and touches no local file.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ _VERSION_DIR: Final = re.compile(r"v(\d+)")
 
 @dataclass(frozen=True)
 class Publication:
-    """One whole sync published to a shared cache, held in memory (SPEC §9)."""
+    """One whole sync published to a shared cache (SPEC §9)."""
 
     url: str
     publisher: str = ""
@@ -73,7 +73,8 @@ class Publication:
     statuses: Mapping[str, SourceStatus] = field(default_factory=dict)
     states: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """Source name -> event kind -> its events as a ``pyarrow.Table``."""
+    """Source name -> event kind -> its events: a ``pyarrow.Table``, or anything with
+    its ``column_names`` and ``select(columns)`` (read on demand)."""
     notices: tuple[str, ...] = ()
 
 
