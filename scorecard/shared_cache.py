@@ -106,6 +106,7 @@ class SharedCache:
         url = cache_url(config)
         if url is None:
             raise UsageError("no shared cache: set cache_url in [scorecard] or SCORECARD_CACHE_URL")
+        delta_module()
         return cls(url, storage_options(url, config.cache_endpoint_url))
 
 
@@ -424,7 +425,6 @@ def read_shared(config: Config) -> bool:
     if cache_url(config) is None:
         read_published(None)
         return False
-    delta_module()
     cache = SharedCache.of(config)
     read_published(lambda: latest(cache))
     return True

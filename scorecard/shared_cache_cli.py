@@ -99,6 +99,8 @@ def publish_sync(handler: Handler, args: argparse.Namespace) -> int:
             f"this config reads the shared cache {url}: `scorecard sync --publish` (the "
             "scheduled job) writes it; readers need no sync"
         )
+    if config.read_only:
+        return handler(args)  # which refuses to write
     cache = shared_cache.SharedCache.of(config)
     for line in shared_cache.seed(cache, Store()):
         say(args, line)
@@ -111,7 +113,7 @@ def publish_sync(handler: Handler, args: argparse.Namespace) -> int:
 
 
 def published_text(cache: SharedCache, published: Published) -> str:
-    """``published to s3://… (publication 12, by nightly)``."""
+    """``published to s3://…: publication 12 by nightly at 2026-12-03 06:00 UTC``."""
     when = published.published_at.strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"published to {cache.url}: publication {published.version} by "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -153,3 +154,13 @@ def test_where_the_shared_cache_is_and_how_it_is_reached(
     endpoint = "https://minio.internal"
     assert storage_options("s3://acme/org", endpoint)["AWS_ENDPOINT_URL"] == endpoint
     assert storage_options("gs://acme/org", None) == {}  # credentials: never options
+
+
+def test_without_the_shared_extra_readers_are_told_what_to_install(
+    setup: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "deltalake", None)  # as if not installed
+    for command in (["export"], ["sync", "--publish"]):
+        code, _, err = run([*command, "--config", str(setup)], capsys)
+        assert code == 2 and "pip install 'scorecard[shared]'" in err, err
+    assert not (setup.parent / "shared").exists()
