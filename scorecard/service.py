@@ -277,6 +277,7 @@ def cached_scorecard(
     """Score from what the cache holds; stale sources are flagged, never hidden.
 
     ``all_columns``: read every cached column, not only those scoring needs."""
+    store.reopen()  # a shared cache: its latest publication (a standup runs for days)
     resolved = discovered(config, store)
     config = resolved.config
     statuses = store.statuses()

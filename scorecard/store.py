@@ -101,8 +101,9 @@ class Store:
         publication: Publication | None = None,
     ) -> None:
         self.root = Path(root) if root is not None else cache_dir()
-        if publication is None and root is None and "latest" in _PUBLISHED:
-            publication = _PUBLISHED["latest"]()
+        opened = publication is None and root is None  # by read_published's opener, if any
+        self._latest = _PUBLISHED.get("latest") if opened else None
+        publication = self._latest() if self._latest else publication
         self.publication = publication
         """The shared cache's publication this store reads (None: the local cache)."""
         self.read_only = read_only or publication is not None
@@ -112,6 +113,13 @@ class Store:
         self._ignored = False  # a cache we must not read (other schema version)
         if publication is None:
             self._open()
+
+    def reopen(self) -> None:
+        """Read the shared cache's latest publication again (a store opened on one by
+        :func:`read_published`); the local cache is read afresh by every load anyway."""
+        if self._latest is not None:
+            self.publication = self._latest()
+            self.notices = list(self.publication.notices)
 
     @property
     def notice(self) -> str | None:

@@ -164,3 +164,21 @@ def test_without_the_shared_extra_readers_are_told_what_to_install(
         code, _, err = run([*command, "--config", str(setup)], capsys)
         assert code == 2 and "pip install 'scorecard[shared]'" in err, err
     assert not (setup.parent / "shared").exists()
+
+
+def test_a_standup_left_running_sees_each_new_publication(
+    setup: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scorecard.request import ScoreRequest
+    from scorecard.shared_cache import read_shared
+
+    assert run(["sync", "--publish", "--config", str(setup)], capsys)[0] == 0
+    cfg = config.load_config(setup)
+    assert read_shared(cfg)
+    loader = cli.standup_loader(cfg, ScoreRequest.resolve(now=AS_OF), live=False)
+    assert loader().report.table.loc["Payments", "deploys"] == 1
+    with (setup.parent / "exports" / "deployments.csv").open("a", encoding="utf-8") as rows:
+        rows.write("d2,Payments,pay,acme/pay,production,success,2026-11-25T11:00:00Z,\n")
+    assert run(["sync", "--publish", "--config", str(setup)], capsys)[0] == 0
+    assert read_shared(cfg)  # as the standup command had it
+    assert loader().report.table.loc["Payments", "deploys"] == 2
