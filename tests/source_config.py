@@ -10,7 +10,7 @@ import dataclasses
 import functools
 from typing import Any
 
-from scorecard.config import SourceConfig
+from scorecard.config import Config, SourceConfig, TeamConfig
 from scorecard.options import HttpOptions, SourceOptions
 from scorecard.sources.registry import known_kinds, options_class
 
@@ -37,3 +37,16 @@ def _with_http_fields(cls: type[SourceOptions]) -> type[SourceOptions]:
         f"{cls.__name__}WithToken", [], bases=(cls, HttpOptions), frozen=True
     )
     return made
+
+
+def payments_and_search(source: SourceConfig) -> Config:
+    """The two-team org most source tests sync: Payments owns ``acme/payments-api``,
+    Search ``acme/search``; ``source`` is the only source."""
+    return Config(
+        path=None,
+        teams=(
+            TeamConfig(name="Payments", repos=("acme/payments-api",)),
+            TeamConfig(name="Search", repos=("acme/search",)),
+        ),
+        sources=(source,),
+    )

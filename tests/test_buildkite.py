@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, TeamConfig
+from scorecard.config import Config
 from scorecard.request import ScoreRequest
 from scorecard.sources import buildkite
 from scorecard.store import Store
 from scorecard.sync import plan, sync
 from tests.fakes.buildkite import FakeBuildkite, rate_limit
 from tests.fakes.server import FakeServer, Reply
-from tests.source_config import source_config
+from tests.source_config import payments_and_search, source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -157,14 +157,7 @@ def org_config(fake: FakeBuildkite, **options: Any) -> Config:
             **options,
         },
     )
-    return Config(
-        path=None,
-        teams=(
-            TeamConfig(name="Payments", repos=("acme/payments-api",)),
-            TeamConfig(name="Search", repos=("acme/search",)),
-        ),
-        sources=(source,),
-    )
+    return payments_and_search(source)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, TeamConfig
+from scorecard.config import Config
 from scorecard.request import ScoreRequest
 from scorecard.sources import circleci
 from scorecard.store import Store
@@ -19,7 +19,7 @@ from scorecard.sync import plan, sync
 from tests.api_specs import load_spec, resolve, response_schema, validate
 from tests.fakes.circleci import FakeCircleCI, Request
 from tests.fakes.server import FakeServer, Reply
-from tests.source_config import source_config
+from tests.source_config import payments_and_search, source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -179,14 +179,7 @@ def org_config(fake: FakeCircleCI, **options: Any) -> Config:
             **options,
         },
     )
-    return Config(
-        path=None,
-        teams=(
-            TeamConfig(name="Payments", repos=("acme/payments-api",)),
-            TeamConfig(name="Search", repos=("acme/search",)),
-        ),
-        sources=(source,),
-    )
+    return payments_and_search(source)
 
 
 @pytest.fixture

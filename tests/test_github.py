@@ -20,7 +20,7 @@ from scorecard.store import Store
 from scorecard.sync import status_text, sync
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import FakeServer, Reply, Request
-from tests.source_config import source_config
+from tests.source_config import payments_and_search, source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -166,14 +166,7 @@ def org_config(url: str, **options: Any) -> Config:
         max_concurrency=4,
         options={"deploy_workflows": ["deploy*"], "graphql": False, **options},
     )
-    return Config(
-        path=None,
-        teams=(
-            TeamConfig(name="Payments", repos=("acme/payments-api",)),
-            TeamConfig(name="Search", repos=("acme/search",)),
-        ),
-        sources=(source,),
-    )
+    return payments_and_search(source)
 
 
 @pytest.fixture

@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from scorecard.config import Config, TeamConfig
+from scorecard.config import Config
 from scorecard.request import ScoreRequest
 from scorecard.sources import jenkins
 from scorecard.store import Store
 from scorecard.sync import plan, sync
 from tests.fakes.jenkins import FakeJenkins
 from tests.fakes.server import FakeServer, Reply
-from tests.source_config import source_config
+from tests.source_config import payments_and_search, source_config
 
 UTC = timezone.utc
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -138,14 +138,7 @@ def org_config(fake: FakeJenkins, **options: Any) -> Config:
         timeout_s=5,
         options={"user": USER, "jobs": JOBS, "deploy_jobs": ("*/deploy-*",), **options},
     )
-    return Config(
-        path=None,
-        teams=(
-            TeamConfig(name="Payments", repos=("acme/payments-api",)),
-            TeamConfig(name="Search", repos=("acme/search",)),
-        ),
-        sources=(source,),
-    )
+    return payments_and_search(source)
 
 
 @pytest.fixture
