@@ -57,6 +57,7 @@ from scorecard.sources.incidents import (
     Vocabulary,
     incident_basics,
     mapping_problems,
+    named_teams,
     page_items,
 )
 from scorecard.sources.paginate import paginate_cursor
@@ -170,9 +171,7 @@ class DatadogSource(IncidentSource[DatadogOptions]):
     Options = DatadogOptions
 
     def setup(self, config: Config | None) -> None:
-        teams = [t.name for t in (config.teams if config is not None else ())]
-        self.teams = {name.casefold(): name for name in teams}
-        self.teams.update({k.casefold(): v for k, v in self.options.team_map.items()})
+        self.teams = named_teams(config, self.options.team_map)
         self.severities = self.severity_vocabulary("Datadog severity", SEVERITIES)
         self.states = Vocabulary("Datadog state", {**STATES, **self.options.status_map})
         self.monitor_severities = self.severity_vocabulary(

@@ -44,6 +44,7 @@ from scorecard.sources.incidents import (
     Vocabulary,
     incident_basics,
     mapping_problems,
+    named_teams,
     page_items,
 )
 from scorecard.sources.paginate import paginate_body_next
@@ -132,9 +133,7 @@ class GrafanaOnCallSource(IncidentSource[GrafanaOnCallOptions]):
     Options = GrafanaOnCallOptions
 
     def setup(self, config: Config | None) -> None:
-        teams = [t.name for t in (config.teams if config is not None else ())]
-        self.teams = {name.casefold(): name for name in teams}
-        self.teams.update({k.casefold(): v for k, v in self.options.team_map.items()})
+        self.teams = named_teams(config, self.options.team_map)
         self.states = Vocabulary("Grafana OnCall state", {**STATES, **self.options.status_map})
         self.severities = self.severity_vocabulary("Grafana OnCall severity", SEVERITIES)
         self.team_names: dict[str, str] = {}

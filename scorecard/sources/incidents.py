@@ -8,6 +8,7 @@
 - :func:`incident_range`: where an incremental incident sync starts (the last
   sync minus an overlap, or earlier while cached incidents are still open).
 - :func:`mapping_problems`: the config check of a ``team_map`` or ``status_map``.
+- :func:`named_teams`: a vendor's team names (any case) -> the config's teams.
 - :class:`IncidentSource`: the fetch every incident source runs (range, client,
   partial on a spent rate limit) and its result (merged incidents, unknown-value
   counts, the range bookmark).
@@ -31,6 +32,7 @@ from scorecard.sources.records import Collected, iso, merge_frames, parse_time
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scorecard.config.model import Config
     from scorecard.sources.contract import FetchContext, SourceResult
     from scorecard.sources.http import HttpClient, Page
 
@@ -59,6 +61,15 @@ class IncidentOptions(HttpOptions):
     """A regex searched in the incident's title, description and fields for an explicit
     deployment id: its group named `deployment`, else its first group, else the whole
     match."""
+
+
+def named_teams(config: Config | None, team_map: Mapping[str, str]) -> dict[str, str]:
+    """Casefolded name -> team: every configured team by its own name, then the
+    source's ``team_map`` (a vendor's team name -> a configured team) over them."""
+    names = [t.name for t in (config.teams if config is not None else ())]
+    lookup = {name.casefold(): name for name in names}
+    lookup.update({k.casefold(): v for k, v in team_map.items()})
+    return lookup
 
 
 STATUS_WORDS: Final = ("open", "resolved", "excluded")

@@ -48,6 +48,7 @@ from scorecard.sources.incidents import (
     IncidentSource,
     Vocabulary,
     mapping_problems,
+    named_teams,
     page_items,
 )
 from scorecard.sources.paginate import paginate_link
@@ -166,9 +167,7 @@ class ServiceNowSource(IncidentSource[ServiceNowOptions]):
     Options = ServiceNowOptions
 
     def setup(self, config: Config | None) -> None:
-        teams = [t.name for t in (config.teams if config is not None else ())]
-        self.teams = {name.casefold(): name for name in teams}
-        self.teams.update({k.casefold(): v for k, v in self.options.team_map.items()})
+        self.teams = named_teams(config, self.options.team_map)
         self.priorities = self.severity_vocabulary("ServiceNow priority", PRIORITIES)
         self.states = Vocabulary("ServiceNow state", {**STATES, **self.options.status_map})
         self.close_codes = Vocabulary("ServiceNow close code", CLOSE_CODES)
