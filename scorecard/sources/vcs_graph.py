@@ -21,11 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["CommitHistory"]
 
 
-async def _no_pages() -> AsyncIterator[Page]:
-    return
-    yield  # an empty async generator
-
-
 class CommitHistory:
     """Reads commit histories for containment (see the module docstring)."""
 
@@ -58,8 +53,10 @@ class CommitHistory:
             params["until"] = iso(until)
         pages = self.history_pages(client, repo, params)
         shas: list[str] = []
+        if pages is None:
+            return shas
         key = self.commit_key
-        async for page in pages or _no_pages():
+        async for page in pages:
             items = page.data if isinstance(page.data, list) else []
             shas.extend(str(c[key]) for c in items if isinstance(c, dict) and c.get(key))
         return shas
